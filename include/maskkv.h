@@ -1,0 +1,251 @@
+/*
+ * maskkv.h - the C ABI of maskkv, an inference engine for diffusion language models
+ * (LLaDA, Dream) with MaskKV prompt K/V eviction.
+ *
+ * This is the only public header. Rules it keeps:
+ *  - Opaque handles. A maskkv_model is immutable once loaded and may be shared by any number of
+ *    threads. A maskkv_session holds one generation and is used by one thread at a time (except
+ *    maskkv_session_cancel, which any thread may call).
+ *  - Every fallible call returns a maskkv_status. On failure, maskkv_last_error() gives a message
+ *    for the last failure on the calling thread, naming the file, field or value at fault.
+ *    No exception, abort or exit crosses this boundary.
+ *  - Option structs begin with their own size. Initialise them with the matching
+ *    maskkv_*_default_options() call, then change fields; new fields are only ever appended, so a
+ *    program built against an older header keeps working.
+ *  - Buffers are pointer + capacity pairs. Calls that fill a buffer always report the size they
+ *    need through their size_t* out-parameter; with a NULL buffer or too small a capacity they
+ *    return MASKKV_ERR_BUFFER_TOO_SMALL and write nothing (the size query convention).
+ *  - Strings are UTF-8, `const char*`, and owned by the library unless stated otherwise.
+ */
+#ifndef MASKKV_H
+#define MASKKV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  if defined(MASKKV_BUILDING_LIBRARY)
+#    define MASKKV_API __declspec(dllexport)
+#  else
+#    define MASKKV_API __declspec(dllimport)
+#  endif
+#else
+#  define MASKKV_API __attribute__((visibility("default")))
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Version
+ * ------------------------------------------------------------------------------------------- */
+#define MASKKV_VERSION_MAJOR 0
+#define MASKKV_VERSION_MINOR 1
+#define MASKKV_VERSION_PATCH 0
+#define MASKKV_VERSION_NUMBER \
+  (MASKKV_VERSION_MAJOR * 10000 + MASKKV_VERSION_MINOR * 100 + MASKKV_VERSION_PATCH)
+
+/* "MAJOR.MINOR.PATCH" of the library actually loaded (may differ from the header's macros). */
+MASKKV_API const char* maskkv_version(void);
+/* MASKKV_VERSION_NUMBER of the library actually loaded. */
+MASKKV_API uint32_t maskkv_version_number(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------------------------- */
+typedef int32_t maskkv_status;
+enum {
+  MASKKV_OK = 0,
+  MASKKV_ERR_INVALID_ARGUMENT = 1, /* a NULL pointer, a bad option value, an inconsistent set */
+  MASKKV_ERR_IO = 2,               /* a file or directory could not be opened or read */
+  MASKKV_ERR_FORMAT = 3,           /* a file is corrupt, truncated or lies about its contents */
+  MASKKV_ERR_UNSUPPORTED = 4,      /* valid but not supported (model type, dtype, feature) */
+  MASKKV_ERR_OUT_OF_RANGE = 5,     /* an id past the vocabulary, a prompt past the context */
+  MASKKV_ERR_OUT_OF_MEMORY = 6,    /* an allocation failed or a memory limit was hit */
+  MASKKV_ERR_BUFFER_TOO_SMALL = 7, /* see the size query convention above */
+  MASKKV_ERR_CANCELLED = 8,        /* maskkv_session_cancel() was called */
+  MASKKV_ERR_NOT_FOUND = 9,        /* an optional part (tokenizer, chat template) is absent */
+  MASKKV_ERR_INTERNAL = 10         /* a bug in maskkv: please report it with the message */
+};
+
+/* The message of the last failed call on this thread ("" if none). Valid until the next call
+ * into maskkv on this thread. */
+MASKKV_API const char* maskkv_last_error(void);
+/* A short constant name for a status, e.g. "MASKKV_ERR_FORMAT". */
+MASKKV_API const char* maskkv_status_name(maskkv_status status);
+
+/* ---------------------------------------------------------------------------------------------
+ * Models
+ * ------------------------------------------------------------------------------------------- */
+typedef struct maskkv_model maskkv_model;
+
+enum {
+  MASKKV_BACKEND_AUTO = 0, /* CUDA when built with it and a device is present, else CPU */
+  MASKKV_BACKEND_CPU = 1,
+  MASKKV_BACKEND_CUDA = 2
+};
+
+typedef struct maskkv_model_options {
+  uint32_t size;     /* sizeof(maskkv_model_options) */
+  int32_t backend;   /* MASKKV_BACKEND_*; default AUTO */
+  int32_t n_threads; /* CPU threads; 0 = one per core (default) */
+} maskkv_model_options;
+
+MASKKV_API void maskkv_model_default_options(maskkv_model_options* options);
+
+/* Loads a Hugging Face model directory: config.json plus model.safetensors, or sharded
+ * model-*.safetensors with model.safetensors.index.json (F32, BF16 or F16). Weights are
+ * memory-mapped and stay in their file dtype. A tokenizer in the directory is loaded too.
+ * options may be NULL for defaults. */
+MASKKV_API maskkv_status maskkv_model_load(const char* directory,
+                                           const maskkv_model_options* options,
+                                           maskkv_model** out_model);
+MASKKV_API void maskkv_model_free(maskkv_model* model);
+
+enum { MASKKV_FAMILY_LLADA = 1, MASKKV_FAMILY_DREAM = 2 };
+
+typedef struct maskkv_model_info {
+  uint32_t size;          /* sizeof(maskkv_model_info), set by the caller */
+  int32_t family;         /* MASKKV_FAMILY_* */
+  int32_t n_layers;
+  int32_t d_model;
+  int32_t n_heads;
+  int32_t n_kv_heads;
+  int32_t head_dim;
+  int32_t mlp_hidden;
+  int32_t vocab_size;     /* rows of the LM head: ids are valid in [0, vocab_size) */
+  int32_t max_seq_len;    /* prompt + gen_length may not exceed it */
+  int32_t mask_id;
+  int32_t bos_id;         /* -1 when the model has none */
+  int32_t eos_id;
+  int32_t eot_id;         /* end of turn (<|eot_id|>, <|im_end|>); -1 when none */
+  float rope_theta;
+  float rms_norm_eps;
+  int32_t weight_dtype;   /* MASKKV_DTYPE_* of the projection weights */
+  int32_t backend;        /* the backend actually in use: MASKKV_BACKEND_CPU or _CUDA */
+  uint64_t n_params;
+  uint64_t weight_bytes;
+} maskkv_model_info;
+
+enum { MASKKV_DTYPE_F32 = 0, MASKKV_DTYPE_BF16 = 1, MASKKV_DTYPE_F16 = 2 };
+
+MASKKV_API maskkv_status maskkv_model_get_info(const maskkv_model* model, maskkv_model_info* info);
+
+/* ---------------------------------------------------------------------------------------------
+ * Generation options
+ * ------------------------------------------------------------------------------------------- */
+enum { MASKKV_SAMPLER_AUTO = 0, MASKKV_SAMPLER_LLADA = 1, MASKKV_SAMPLER_DREAM = 2 };
+enum { MASKKV_REMASK_LOW_CONFIDENCE = 0, MASKKV_REMASK_RANDOM = 1 };
+enum {
+  MASKKV_ALG_ORIGIN = 0,
+  MASKKV_ALG_MASKGIT_PLUS = 1,
+  MASKKV_ALG_TOPK_MARGIN = 2,
+  MASKKV_ALG_ENTROPY = 3
+};
+
+typedef struct maskkv_generate_options {
+  uint32_t size;            /* sizeof(maskkv_generate_options) */
+  int32_t gen_length;       /* response length in tokens; default 64 */
+  int32_t steps;            /* denoising steps; 0 = gen_length (default) */
+  int32_t block_length;     /* LLaDA semi-autoregressive blocks; 0 = gen_length (default) */
+  int32_t sampler;          /* MASKKV_SAMPLER_*; AUTO = the model family's own (default) */
+  int32_t remasking;        /* LLaDA: MASKKV_REMASK_*; default LOW_CONFIDENCE */
+  int32_t alg;              /* Dream: MASKKV_ALG_*; default ENTROPY */
+  float alg_temp;           /* Dream: 0 = take the top n (default) */
+  float temperature;        /* 0 = greedy (default) */
+  float top_p;              /* Dream: 1 = off (default) */
+  int32_t top_k;            /* Dream: 0 = off (default) */
+  float cfg_scale;          /* LLaDA classifier-free guidance; 0 = off (default) */
+  float threshold;          /* Fast-dLLM threshold rule; 0 = off (default) */
+  float factor;             /* Fast-dLLM factor rule; 0 = off (default) */
+  int32_t eos_logit_inf;    /* LLaDA: force the EOS logit to -inf; default 0 */
+  int32_t eos_confidence_inf; /* LLaDA: EOS/EoT proposals get -inf confidence; default 0 */
+  uint64_t seed;            /* RNG seed; same seed + backend = same output; default 0 */
+  float rope_scaling;       /* NTK factor on the RoPE base (LongLLaDA); 1 = none (default) */
+} maskkv_generate_options;
+
+MASKKV_API void maskkv_generate_default_options(maskkv_generate_options* options);
+
+typedef struct maskkv_stats {
+  uint32_t size;            /* sizeof(maskkv_stats), set by the caller */
+  int32_t steps;            /* denoising steps taken so far */
+  int32_t forward_passes;   /* model evaluations (CFG counts two per step) */
+  int32_t masks_left;       /* response positions still masked */
+  int32_t last_committed;   /* tokens committed by the last step */
+  double seconds;           /* wall time spent inside maskkv_session_step so far */
+  uint64_t peak_rss_bytes;  /* the process's peak resident set size */
+} maskkv_stats;
+
+/* ---------------------------------------------------------------------------------------------
+ * Sessions: pull-style streaming
+ *   maskkv_session_begin -> maskkv_session_step (until *done) -> read tokens -> free
+ * ------------------------------------------------------------------------------------------- */
+typedef struct maskkv_session maskkv_session;
+
+/* options may be NULL for defaults. Validates everything (ids, lengths, divisibility) up front. */
+MASKKV_API maskkv_status maskkv_session_begin(const maskkv_model* model, const int32_t* prompt,
+                                              size_t n_prompt,
+                                              const maskkv_generate_options* options,
+                                              maskkv_session** out_session);
+/* Runs one denoising step. *done becomes 1 when every response position is committed. */
+MASKKV_API maskkv_status maskkv_session_step(maskkv_session* session, int32_t* done);
+/* The current response (gen_length ids; positions still masked hold the mask id). */
+MASKKV_API maskkv_status maskkv_session_tokens(const maskkv_session* session, int32_t* tokens,
+                                               size_t capacity, size_t* n_tokens);
+MASKKV_API maskkv_status maskkv_session_get_stats(const maskkv_session* session,
+                                                  maskkv_stats* stats);
+/* Asks the session to stop: the next (or current) step returns MASKKV_ERR_CANCELLED. Safe to
+ * call from any thread while another thread steps. */
+MASKKV_API maskkv_status maskkv_session_cancel(maskkv_session* session);
+MASKKV_API void maskkv_session_free(maskkv_session* session);
+
+/* One-shot generation: begin, step to the end, copy the gen_length response ids out. stats may
+ * be NULL. */
+MASKKV_API maskkv_status maskkv_generate(const maskkv_model* model, const int32_t* prompt,
+                                         size_t n_prompt, const maskkv_generate_options* options,
+                                         int32_t* tokens, size_t capacity, size_t* n_tokens,
+                                         maskkv_stats* stats);
+
+/* ---------------------------------------------------------------------------------------------
+ * Tokenizers
+ * ------------------------------------------------------------------------------------------- */
+typedef struct maskkv_tokenizer maskkv_tokenizer;
+
+/* Loads a tokenizer.json, a SentencePiece .model, or a model directory holding either. */
+MASKKV_API maskkv_status maskkv_tokenizer_load(const char* path, maskkv_tokenizer** out);
+MASKKV_API void maskkv_tokenizer_free(maskkv_tokenizer* tokenizer);
+/* The model's own tokenizer, owned by the model (do not free). MASKKV_ERR_NOT_FOUND if the
+ * model directory had none. */
+MASKKV_API maskkv_status maskkv_model_get_tokenizer(const maskkv_model* model,
+                                                    const maskkv_tokenizer** out);
+
+/* Text (UTF-8, text_len bytes) to ids. add_special adds the tokenizer's BOS/EOS as its
+ * post-processor says. Invalid UTF-8 is an error (MASKKV_ERR_INVALID_ARGUMENT). */
+MASKKV_API maskkv_status maskkv_tokenize(const maskkv_tokenizer* tokenizer, const char* text,
+                                         size_t text_len, int32_t add_special, int32_t* ids,
+                                         size_t capacity, size_t* n_ids);
+/* Ids to UTF-8 text (not NUL-terminated; *text_len bytes). */
+MASKKV_API maskkv_status maskkv_detokenize(const maskkv_tokenizer* tokenizer, const int32_t* ids,
+                                           size_t n_ids, int32_t skip_special, char* text,
+                                           size_t capacity, size_t* text_len);
+
+typedef struct maskkv_chat_message {
+  const char* role;    /* "system", "user" or "assistant" */
+  const char* content;
+} maskkv_chat_message;
+
+/* Renders messages with a chat template: template_name NULL picks the one the tokenizer's
+ * directory names (tokenizer_config.json); "llada", "chatml" (Dream) and "llama3" override. */
+MASKKV_API maskkv_status maskkv_apply_chat_template(const maskkv_tokenizer* tokenizer,
+                                                    const char* template_name,
+                                                    const maskkv_chat_message* messages,
+                                                    size_t n_messages,
+                                                    int32_t add_generation_prompt, char* text,
+                                                    size_t capacity, size_t* text_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MASKKV_H */
