@@ -1,0 +1,94 @@
+// Models and model information through the C ABI.
+#include <filesystem>
+
+#include "api/guard.h"
+#include "api/handles.h"
+#include "api/options.h"
+
+using namespace maskkv;
+
+extern "C" {
+
+MASKKV_API void maskkv_model_default_options(maskkv_model_options* o) {
+  if (!o) return;
+  *o = maskkv_model_options{};
+  o->size = sizeof(*o);
+  o->backend = MASKKV_BACKEND_AUTO;
+  o->n_threads = 0;
+}
+
+MASKKV_API maskkv_status maskkv_model_load(const char* directory,
+                                           const maskkv_model_options* options,
+                                           maskkv_model** out_model) {
+  return api::guard([&] {
+    api::require_arg(directory, "directory");
+    api::require_arg(out_model, "out_model");
+    *out_model = nullptr;
+    maskkv_model_options o =
+        api::read_options(options, maskkv_model_default_options, "maskkv_model_options");
+    ModelOptions mo;
+    if (o.backend < MASKKV_BACKEND_AUTO || o.backend > MASKKV_BACKEND_CUDA)
+      fail(Code::invalid_argument, "backend = " + std::to_string(o.backend) + " is not a MASKKV_BACKEND_* value");
+    mo.backend = static_cast<BackendKind>(o.backend);
+    mo.n_threads = o.n_threads;
+    auto handle = std::make_unique<maskkv_model>();
+    handle->impl = Model::load(directory, mo);
+    try {
+      handle->tokenizer.impl = tok::load_tokenizer(directory);
+    } catch (const Error& e) {
+      if (e.code() != Code::not_found) throw;
+    }
+    *out_model = handle.release();
+  });
+}
+
+MASKKV_API void maskkv_model_free(maskkv_model* model) { delete model; }
+
+MASKKV_API maskkv_status maskkv_model_get_info(const maskkv_model* model, maskkv_model_info* info) {
+  return api::guard([&] {
+    api::require_arg(model, "model");
+    api::require_arg(info, "info");
+    if (info->size < sizeof(uint32_t) + sizeof(int32_t))
+      fail(Code::invalid_argument, "maskkv_model_info.size = " + std::to_string(info->size) +
+                                       " is too small; set it to sizeof(maskkv_model_info)");
+    const ModelSpec& s = model->impl->spec();
+    maskkv_model_info out{};
+    out.size = sizeof(out);
+    out.family = s.family == Family::llada ? MASKKV_FAMILY_LLADA : MASKKV_FAMILY_DREAM;
+    out.n_layers = s.n_layers;
+    out.d_model = s.d_model;
+    out.n_heads = s.n_heads;
+    out.n_kv_heads = s.n_kv_heads;
+    out.head_dim = s.head_dim;
+    out.mlp_hidden = s.mlp_hidden;
+    out.vocab_size = s.vocab_size;
+    out.max_seq_len = s.max_seq_len;
+    out.mask_id = s.mask_id;
+    out.bos_id = s.bos_id;
+    out.eos_id = s.eos_id;
+    out.eot_id = s.eot_id;
+    out.rope_theta = static_cast<float>(s.rope_theta);
+    out.rms_norm_eps = s.rms_norm_eps;
+    out.weight_dtype = static_cast<int32_t>(model->impl->weights().dtype);
+    out.backend = MASKKV_BACKEND_CPU;
+    out.n_params = s.n_params();
+    out.weight_bytes = model->impl->weights().bytes;
+    const uint32_t keep = info->size < sizeof(out) ? info->size : static_cast<uint32_t>(sizeof(out));
+    std::memcpy(info, &out, keep);
+    info->size = keep;
+  });
+}
+
+MASKKV_API maskkv_status maskkv_model_get_tokenizer(const maskkv_model* model,
+                                                    const maskkv_tokenizer** out) {
+  return api::guard([&] {
+    api::require_arg(model, "model");
+    api::require_arg(out, "out");
+    *out = nullptr;
+    if (!model->tokenizer.impl)
+      fail(Code::not_found, "the model directory " + model->impl->directory() + " has no tokenizer");
+    *out = &model->tokenizer;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,206 @@
+// The CPU backend: GEMMs through OpenBLAS (single-threaded calls, parallelised here over column
+// tiles so that bf16/f16 weights are converted tile by tile on the fly, never as a whole), and
+// vectorised element-wise kernels on a thread pool.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cpu/vec_math.h"
+#include "core/error.h"
+#include "core/thread_pool.h"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace maskkv {
+
+namespace {
+
+constexpr int64_t kTileCols = 128;        // weight rows converted per task
+constexpr int64_t kAttentionRows = 64;    // query rows per attention task
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(int n_threads)
+      : pool_(n_threads > 0 ? n_threads : ThreadPool::hardware_threads()),
+        scratch_(pool_.size()) {
+    // All parallelism is ours: BLAS calls run single-threaded inside our tasks.
+    openblas_set_num_threads(1);
+  }
+
+  const char* name() const override { return "cpu"; }
+  int n_threads() const override { return pool_.size(); }
+
+  void linear(const float* x, int64_t m, const WeightView& w, const float* bias,
+              float* y) override {
+    const int64_t n = w.rows, k = w.cols;
+    if (m == 0 || n == 0) return;
+    const int64_t tiles = (n + kTileCols - 1) / kTileCols;
+    pool_.parallel_for(tiles, [&](int tid, size_t b, size_t e) {
+      for (size_t t = b; t < e; ++t) {
+        const int64_t c0 = static_cast<int64_t>(t) * kTileCols;
+        const int64_t nc = std::min(kTileCols, n - c0);
+        const float* wt;
+        if (w.dtype == DType::f32) {
+          wt = static_cast<const float*>(w.data) + c0 * k;
+        } else {
+          auto& buf = scratch(tid, nc * k);
+          const uint8_t* src = static_cast<const uint8_t*>(w.data) + c0 * k * dtype_size(w.dtype);
+          convert_to_f32(w.dtype, src, buf.data(), static_cast<size_t>(nc * k));
+          wt = buf.data();
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
+                    static_cast<int>(nc), static_cast<int>(k), 1.0f, x, static_cast<int>(k), wt,
+                    static_cast<int>(k), 0.0f, y + c0, static_cast<int>(n));
+        if (bias)
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < nc; ++j) y[i * n + c0 + j] += bias[c0 + j];
+      }
+    });
+  }
+
+  void embed(const int32_t* ids, int64_t m, const WeightView& table, float* y) override {
+    const int64_t d = table.cols;
+    const size_t es = dtype_size(table.dtype);
+    pool_.parallel_for(m, [&](int, size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        const uint8_t* row = static_cast<const uint8_t*>(table.data) + ids[i] * d * es;
+        convert_to_f32(table.dtype, row, y + i * d, static_cast<size_t>(d));
+      }
+    });
+  }
+
+  void rmsnorm(const float* x, int64_t m, int64_t d, const float* w, float eps,
+               float* y) override {
+    pool_.parallel_for(m, [&](int, size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        const float* xr = x + i * d;
+        float* yr = y + i * d;
+        __m256 acc = _mm256_setzero_ps();
+        int64_t j = 0;
+        for (; j + 8 <= d; j += 8) {
+          __m256 v = _mm256_loadu_ps(xr + j);
+          acc = _mm256_fmadd_ps(v, v, acc);
+        }
+        float ss = cpu::hsum8(acc);
+        for (; j < d; ++j) ss += xr[j] * xr[j];
+        const float inv = 1.0f / std::sqrt(ss / static_cast<float>(d) + eps);
+        for (j = 0; j < d; ++j) yr[j] = w[j] * (xr[j] * inv);
+      }
+    });
+  }
+
+  void rope(float* x, int64_t m, int n_heads, int head_dim, const float* cos,
+            const float* sin) override {
+    const int half = head_dim / 2;
+    pool_.parallel_for(m, [&](int, size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        const float* c = cos + i * half;
+        const float* s = sin + i * half;
+        for (int h = 0; h < n_heads; ++h) {
+          float* v = x + (i * n_heads + h) * head_dim;
+          for (int j = 0; j < half; ++j) {
+            const float a = v[j], bb = v[j + half];
+            v[j] = a * c[j] - bb * s[j];
+            v[j + half] = bb * c[j] + a * s[j];
+          }
+        }
+      }
+    });
+  }
+
+  void attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t n_kv,
+                 int n_heads, int n_kv_heads, int head_dim, float* out) override {
+    const int group = n_heads / n_kv_heads;
+    const int64_t chunks = (n_q + kAttentionRows - 1) / kAttentionRows;
+    const int ldq = n_heads * head_dim, ldkv = n_kv_heads * head_dim;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    pool_.parallel_for(static_cast<size_t>(chunks * n_heads), [&](int tid, size_t b, size_t e) {
+      for (size_t task = b; task < e; ++task) {
+        const int h = static_cast<int>(task % n_heads);
+        const int64_t r0 = static_cast<int64_t>(task / n_heads) * kAttentionRows;
+        const int64_t nr = std::min(kAttentionRows, n_q - r0);
+        const int kvh = h / group;
+        auto& s = scratch(tid, nr * n_kv);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nr),
+                    static_cast<int>(n_kv), head_dim, scale, q + r0 * ldq + h * head_dim, ldq,
+                    k + kvh * head_dim, ldkv, 0.0f, s.data(), static_cast<int>(n_kv));
+        for (int64_t r = 0; r < nr; ++r) softmax_row(s.data() + r * n_kv, n_kv);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nr), head_dim,
+                    static_cast<int>(n_kv), 1.0f, s.data(), static_cast<int>(n_kv),
+                    v + kvh * head_dim, ldkv, 0.0f, out + r0 * ldq + h * head_dim, ldq);
+      }
+    });
+  }
+
+  void swiglu(const float* gate, const float* up, int64_t n, float* out) override {
+    pool_.parallel_for((n + 4095) / 4096, [&](int, size_t b, size_t e) {
+      const int64_t i0 = static_cast<int64_t>(b) * 4096;
+      const int64_t i1 = std::min<int64_t>(n, static_cast<int64_t>(e) * 4096);
+      int64_t i = i0;
+      const __m256 one = _mm256_set1_ps(1.0f);
+      for (; i + 8 <= i1; i += 8) {
+        __m256 g = _mm256_loadu_ps(gate + i);
+        __m256 sig = _mm256_div_ps(one, _mm256_add_ps(one, cpu::exp8(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(g, sig), _mm256_loadu_ps(up + i)));
+      }
+      for (; i < i1; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+    });
+  }
+
+  void add(float* x, const float* y, int64_t n) override {
+    pool_.parallel_for((n + 8191) / 8192, [&](int, size_t b, size_t e) {
+      const int64_t i1 = std::min<int64_t>(n, static_cast<int64_t>(e) * 8192);
+      for (int64_t i = static_cast<int64_t>(b) * 8192; i < i1; ++i) x[i] += y[i];
+    });
+  }
+
+ private:
+  static void softmax_row(float* s, int64_t n) {
+    __m256 mx = _mm256_set1_ps(-INFINITY);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(s + j));
+    float m = cpu::hmax8(mx);
+    for (; j < n; ++j) m = std::max(m, s[j]);
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256 acc = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= n; j += 8) {
+      __m256 ev = cpu::exp8(_mm256_sub_ps(_mm256_loadu_ps(s + j), vm));
+      _mm256_storeu_ps(s + j, ev);
+      acc = _mm256_add_ps(acc, ev);
+    }
+    float sum = cpu::hsum8(acc);
+    for (; j < n; ++j) {
+      s[j] = std::exp(s[j] - m);
+      sum += s[j];
+    }
+    const float inv = 1.0f / sum;
+    const __m256 vi = _mm256_set1_ps(inv);
+    for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), vi));
+    for (; j < n; ++j) s[j] *= inv;
+  }
+
+  // Per-thread scratch, grown on demand. Each pool thread index owns one buffer; parallel_for
+  // is serialised by the pool, so a buffer is never used by two tasks at once.
+  std::vector<float>& scratch(int tid, int64_t n) {
+    auto& buf = scratch_[tid];
+    if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+    return buf;
+  }
+
+  ThreadPool pool_;
+  std::vector<std::vector<float>> scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int n_threads) {
+  if (n_threads < 0 || n_threads > 1024)
+    fail(Code::invalid_argument, "n_threads = " + std::to_string(n_threads) + " is outside [0, 1024]");
+  return std::make_unique<CpuBackend>(n_threads);
+}
+
+}  // namespace maskkv

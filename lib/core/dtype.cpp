@@ -1,0 +1,42 @@
+#include "core/dtype.h"
+
+#include <immintrin.h>
+
+namespace maskkv {
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::f32: return "F32";
+    case DType::bf16: return "BF16";
+    case DType::f16: return "F16";
+  }
+  return "?";
+}
+
+float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
+uint16_t f32_to_f16(float f) { return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
+
+void convert_to_f32(DType t, const void* src, float* dst, size_t n) {
+  size_t i = 0;
+  if (t == DType::f32) {
+    std::memcpy(dst, src, n * sizeof(float));
+    return;
+  }
+  const uint16_t* s = static_cast<const uint16_t*>(src);
+  if (t == DType::bf16) {
+    for (; i + 8 <= n; i += 8) {
+      __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+      __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
+      _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(w));
+    }
+    for (; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
+  } else {
+    for (; i + 8 <= n; i += 8) {
+      __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+      _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+    }
+    for (; i < n; ++i) dst[i] = f16_to_f32(s[i]);
+  }
+}
+
+}  // namespace maskkv

@@ -1,0 +1,45 @@
+// A fixed pool of worker threads for data-parallel loops. The calling thread takes part, so a
+// pool of n threads starts n - 1 workers. parallel_for is not re-entrant: call it from one
+// thread at a time (each model owns its pool; sessions of one model serialise on it).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace maskkv {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+
+  // Calls fn(thread_index, begin, end) on disjoint contiguous chunks covering [0, n).
+  void parallel_for(size_t n, const std::function<void(int, size_t, size_t)>& fn);
+
+  // Number of hardware threads, at least 1.
+  static int hardware_threads();
+
+ private:
+  void worker(int index);
+
+  int n_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::mutex run_mutex_;  // serialises parallel_for callers
+  std::condition_variable start_cv_, done_cv_;
+  const std::function<void(int, size_t, size_t)>* job_ = nullptr;
+  size_t job_n_ = 0;
+  size_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace maskkv

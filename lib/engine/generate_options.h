@@ -1,0 +1,36 @@
+// Options of one generation, validated as a whole before a session starts.
+#pragma once
+
+#include <cstdint>
+
+#include "model/model_spec.h"
+#include "sampling/sampler.h"
+
+namespace maskkv {
+
+struct GenerateOptions {
+  int gen_length = 64;
+  int steps = 0;         // 0 = gen_length
+  int block_length = 0;  // 0 = gen_length
+  SamplerKind sampler = SamplerKind::auto_select;
+  Remasking remasking = Remasking::low_confidence;
+  DreamAlg alg = DreamAlg::entropy;
+  double alg_temp = 0;
+  double temperature = 0;
+  double top_p = 1;
+  int top_k = 0;
+  double cfg_scale = 0;
+  double threshold = 0;
+  double factor = 0;
+  bool eos_logit_inf = false;
+  bool eos_confidence_inf = false;
+  uint64_t seed = 0;
+  double rope_scaling = 1;
+};
+
+// Checks the options against the model and prompt length (throws Error naming the option and
+// value) and returns the options with defaults resolved (steps, block_length, sampler).
+GenerateOptions resolve_options(const GenerateOptions& options, const ModelSpec& spec,
+                                int64_t prompt_length);
+
+}  // namespace maskkv

@@ -1,0 +1,96 @@
+#include "engine/session.h"
+
+#include <chrono>
+#include <string>
+
+#include "core/error.h"
+#include "core/memory.h"
+
+namespace maskkv {
+
+Session::Session(std::shared_ptr<const Model> model, const std::vector<int32_t>& prompt,
+                 const GenerateOptions& options)
+    : model_(std::move(model)), prompt_length_(static_cast<int64_t>(prompt.size())), rng_(options.seed) {
+  const ModelSpec& spec = model_->spec();
+  for (size_t i = 0; i < prompt.size(); ++i) {
+    if (prompt[i] < 0 || prompt[i] >= spec.vocab_size)
+      fail(Code::out_of_range, "prompt id " + std::to_string(prompt[i]) + " at position " +
+                                   std::to_string(i) + " is outside the vocabulary [0, " +
+                                   std::to_string(spec.vocab_size) + ")");
+    if (prompt[i] == spec.mask_id)
+      fail(Code::invalid_argument, "prompt id at position " + std::to_string(i) + " is the mask id " +
+                                       std::to_string(spec.mask_id));
+  }
+  options_ = resolve_options(options, spec, prompt_length_);
+  x_ = prompt;
+  x_.resize(prompt.size() + options_.gen_length, spec.mask_id);
+
+  SamplerOptions so;
+  so.prompt_length = static_cast<int>(prompt_length_);
+  so.gen_length = options_.gen_length;
+  so.steps = options_.steps;
+  so.block_length = options_.block_length;
+  so.remasking = options_.remasking;
+  so.alg = options_.alg;
+  so.alg_temp = options_.alg_temp;
+  so.temperature = options_.temperature;
+  so.top_p = options_.top_p;
+  so.top_k = options_.top_k;
+  so.threshold = options_.threshold;
+  so.factor = options_.factor;
+  so.eos_logit_inf = options_.eos_logit_inf;
+  so.eos_confidence_inf = options_.eos_confidence_inf;
+  so.mask_id = spec.mask_id;
+  so.eos_id = spec.eos_id;
+  so.eot_id = spec.eot_id;
+  sampler_ = options_.sampler == SamplerKind::dream ? make_dream_sampler(so) : make_llada_sampler(so);
+  stats_.masks_left = options_.gen_length;
+}
+
+std::vector<float> Session::evaluate(const std::vector<int64_t>& positions) {
+  const ModelSpec& spec = model_->spec();
+  // Dream reads the prediction for position p from the output at p - 1 (position 0: its own).
+  std::vector<int64_t> rows(positions);
+  if (spec.logit_shift)
+    for (auto& r : rows) r = r > 0 ? r - 1 : 0;
+  std::vector<float> logits = model_->logits(x_, rows, options_.rope_scaling);
+  ++stats_.forward_passes;
+  if (options_.cfg_scale > 0) {
+    // Classifier-free guidance: the unconditional pass sees the prompt replaced by masks.
+    std::vector<int32_t> unconditional(x_);
+    std::fill(unconditional.begin(), unconditional.begin() + prompt_length_, spec.mask_id);
+    std::vector<float> u = model_->logits(unconditional, rows, options_.rope_scaling);
+    ++stats_.forward_passes;
+    const float w = static_cast<float>(options_.cfg_scale);
+    for (size_t i = 0; i < logits.size(); ++i) logits[i] = u[i] + (w + 1.0f) * (logits[i] - u[i]);
+  }
+  return logits;
+}
+
+bool Session::step() {
+  if (done()) return true;
+  if (cancelled_.load()) fail(Code::cancelled, "the session was cancelled");
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<int64_t> positions = sampler_->positions(x_);
+  std::vector<float> logits;
+  if (!positions.empty()) logits = evaluate(positions);
+  stats_.last_committed = sampler_->commit(x_, positions, logits, model_->spec().vocab_size, rng_);
+  stats_.masks_left -= stats_.last_committed;
+  ++stats_.steps;
+  stats_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return done();
+}
+
+bool Session::done() const { return sampler_->finished(x_); }
+
+std::vector<int32_t> Session::response() const {
+  return std::vector<int32_t>(x_.begin() + prompt_length_, x_.end());
+}
+
+SessionStats Session::stats() const {
+  SessionStats s = stats_;
+  s.peak_rss_bytes = peak_rss_bytes();
+  return s;
+}
+
+}  // namespace maskkv

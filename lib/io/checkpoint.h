@@ -1,0 +1,43 @@
+// A Hugging Face model directory: config.json plus model.safetensors, or shards listed by
+// model.safetensors.index.json. No path read from the directory may leave it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "io/safetensors.h"
+
+namespace maskkv {
+
+class Checkpoint {
+ public:
+  // Opens `directory`; throws Error naming the file at fault.
+  explicit Checkpoint(const std::string& directory);
+
+  const std::string& directory() const { return directory_; }
+  const nlohmann::json& config() const { return config_; }
+
+  bool has(const std::string& name) const { return tensors_.count(name) != 0; }
+  // The tensor `name`; throws Error(format) "missing tensor NAME" when absent.
+  const TensorInfo& get(const std::string& name) const;
+  const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
+
+ private:
+  std::string directory_;
+  nlohmann::json config_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, TensorInfo> tensors_;
+};
+
+// Reads and parses a JSON file; throws Error(io) / Error(format) naming the path.
+nlohmann::json read_json_file(const std::string& path);
+
+// `name` resolved inside `directory`; throws Error(format) when it is absolute, contains "..",
+// or (after following symbolic links) lands outside the directory.
+std::string resolve_inside(const std::string& directory, const std::string& name);
+
+}  // namespace maskkv

@@ -1,0 +1,43 @@
+// A loaded model: the memory-mapped checkpoint, its spec, weights bound by role, and the
+// backend that runs it. Immutable after load and safe to share between threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "io/checkpoint.h"
+#include "model/model_spec.h"
+#include "model/weights.h"
+
+namespace maskkv {
+
+enum class BackendKind : int { auto_select = 0, cpu = 1, cuda = 2 };
+
+struct ModelOptions {
+  BackendKind backend = BackendKind::auto_select;
+  int n_threads = 0;  // 0 = one per core
+};
+
+class Model {
+ public:
+  static std::shared_ptr<Model> load(const std::string& directory, const ModelOptions& options);
+
+  const ModelSpec& spec() const { return spec_; }
+  const Weights& weights() const { return weights_; }
+  Backend& backend() const { return *backend_; }
+  const std::string& directory() const { return checkpoint_->directory(); }
+
+  // Logits [rows.size(), vocab] of the given sequence rows for ids at positions 0..n-1.
+  std::vector<float> logits(const std::vector<int32_t>& ids, const std::vector<int64_t>& rows,
+                            double rope_scaling) const;
+
+ private:
+  std::unique_ptr<Checkpoint> checkpoint_;
+  ModelSpec spec_;
+  Weights weights_;
+  std::unique_ptr<Backend> backend_;
+};
+
+}  // namespace maskkv

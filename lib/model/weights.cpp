@@ -1,0 +1,105 @@
+#include "model/weights.h"
+
+#include "core/error.h"
+
+namespace maskkv {
+
+namespace {
+
+// Tensor names of the two families (ALGORITHMS.md section 1).
+struct Names {
+  std::string embed, final_norm, lm_head;
+  std::string attn_norm, q, k, v, o, ffn_norm, gate, up, down, q_bias, k_bias, v_bias;
+};
+
+Names names_for(Family f) {
+  if (f == Family::llada)
+    return {"model.transformer.wte.weight", "model.transformer.ln_f.weight",
+            "model.transformer.ff_out.weight", "attn_norm.weight", "q_proj.weight",
+            "k_proj.weight", "v_proj.weight", "attn_out.weight", "ff_norm.weight",
+            "ff_proj.weight", "up_proj.weight", "ff_out.weight", "q_proj.bias", "k_proj.bias",
+            "v_proj.bias"};
+  return {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight",
+          "input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
+          "self_attn.v_proj.weight", "self_attn.o_proj.weight", "post_attention_layernorm.weight",
+          "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight",
+          "self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias"};
+}
+
+std::string layer_prefix(Family f, int i) {
+  return f == Family::llada ? "model.transformer.blocks." + std::to_string(i) + "."
+                            : "model.layers." + std::to_string(i) + ".";
+}
+
+class Binder {
+ public:
+  Binder(const Checkpoint& c, Weights& w) : c_(c), w_(w) {}
+
+  const TensorInfo& expect(const std::string& name, std::vector<int64_t> shape) {
+    const TensorInfo& t = c_.get(name);
+    if (t.shape != shape) {
+      TensorInfo want;
+      want.shape = shape;
+      fail(Code::format, t.file + ": tensor '" + name + "' has shape " + t.shape_string() +
+                             " but config.json implies " + want.shape_string());
+    }
+    w_.bytes += t.nbytes;
+    return t;
+  }
+
+  WeightView matrix(const std::string& name, int64_t rows, int64_t cols) {
+    const TensorInfo& t = expect(name, {rows, cols});
+    return WeightView{t.dtype, t.data, rows, cols};
+  }
+
+  std::vector<float> vector(const std::string& name, int64_t n) {
+    const TensorInfo& t = expect(name, {n});
+    std::vector<float> out(static_cast<size_t>(n));
+    convert_to_f32(t.dtype, t.data, out.data(), out.size());
+    return out;
+  }
+
+ private:
+  const Checkpoint& c_;
+  Weights& w_;
+};
+
+}  // namespace
+
+Weights bind_weights(const ModelSpec& s, const Checkpoint& c) {
+  Weights w;
+  Binder b(c, w);
+  const Names n = names_for(s.family);
+  const int64_t d = s.d_model, q = int64_t(s.n_heads) * s.head_dim,
+                kv = int64_t(s.n_kv_heads) * s.head_dim, f = s.mlp_hidden, vocab = s.vocab_size;
+  w.embed = b.matrix(n.embed, vocab, d);
+  w.dtype = w.embed.dtype;
+  w.final_norm = b.vector(n.final_norm, d);
+  if (s.tied_embeddings)
+    w.lm_head = w.embed;
+  else
+    w.lm_head = b.matrix(n.lm_head, vocab, d);
+  for (int i = 0; i < s.n_layers; ++i) {
+    const std::string p = layer_prefix(s.family, i);
+    LayerWeights L;
+    L.attn_norm = b.vector(p + n.attn_norm, d);
+    L.wq = b.matrix(p + n.q, q, d);
+    L.wk = b.matrix(p + n.k, kv, d);
+    L.wv = b.matrix(p + n.v, kv, d);
+    if (s.qkv_bias) {
+      L.q_bias = b.vector(p + n.q_bias, q);
+      L.k_bias = b.vector(p + n.k_bias, kv);
+      L.v_bias = b.vector(p + n.v_bias, kv);
+    }
+    L.wo = b.matrix(p + n.o, d, q);
+    L.ffn_norm = b.vector(p + n.ffn_norm, d);
+    L.w_gate = b.matrix(p + n.gate, f, d);
+    L.w_up = b.matrix(p + n.up, f, d);
+    L.w_down = b.matrix(p + n.down, d, f);
+    w.dtype = L.wq.dtype;
+    w.layers.push_back(std::move(L));
+  }
+  return w;
+}
+
+}  // namespace maskkv

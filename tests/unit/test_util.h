@@ -1,0 +1,66 @@
+// Helpers for tests: temporary directories, fixture paths, hand-built safetensors images.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace testutil {
+
+namespace fs = std::filesystem;
+
+inline std::string fixture(const std::string& rel) { return std::string(MASKKV_FIXTURES) + "/" + rel; }
+
+// A fresh directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "maskkv-test-XXXXXX").string();
+    char* p = mkdtemp(tmpl.data());
+    if (!p) throw std::runtime_error("mkdtemp failed");
+    path_ = p;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A safetensors image: 8-byte little-endian header length, the header text, then data.
+inline std::string safetensors_image(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  return out + header + data;
+}
+
+// Copies a fixture model directory into `dst` (a fresh directory) so a test can corrupt it.
+inline void copy_model(const std::string& fixture_name, const std::string& dst) {
+  fs::copy(fixture("models/" + fixture_name), dst, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+}
+
+inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
+inline void write_json(const std::string& path, const nlohmann::json& j) { write_file(path, j.dump(2)); }
+
+}  // namespace testutil

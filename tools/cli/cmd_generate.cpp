@@ -1,0 +1,161 @@
+// maskkv generate: denoise a response for a prompt given as text or as ids.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "common.h"
+#include "progress.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: maskkv generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [options]\n"
+    "  --gen-length N        response length (default 64)\n"
+    "  --steps N             denoising steps (default gen-length)\n"
+    "  --block-length N      LLaDA block length (default gen-length)\n"
+    "  --sampler llada|dream the model family's own by default\n"
+    "  --remasking low_confidence|random       (LLaDA)\n"
+    "  --alg origin|maskgit_plus|topk_margin|entropy  (Dream, default entropy)\n"
+    "  --alg-temp X --temperature T --top-p P --top-k K --cfg-scale W\n"
+    "  --threshold TAU | --factor F            Fast-dLLM parallel commit rules\n"
+    "  --eos-logit-inf --eos-confidence-inf    LLaDA EOS options\n"
+    "  --rope-scaling X      NTK factor on the RoPE base for long prompts (default 1)\n"
+    "  --chat                wrap the prompt in the model's chat template\n"
+    "  --seed S --backend auto|cpu|cuda --threads N --json\n";
+
+std::vector<int32_t> tokenize_prompt(const maskkv_model* model, const std::string& text, bool chat) {
+  const maskkv_tokenizer* tok = nullptr;
+  cli::check(maskkv_model_get_tokenizer(model, &tok), "--prompt needs a tokenizer");
+  std::string input = text;
+  if (chat) {
+    maskkv_chat_message msg{"user", text.c_str()};
+    size_t len = 0;
+    maskkv_status st = maskkv_apply_chat_template(tok, nullptr, &msg, 1, 1, nullptr, 0, &len);
+    if (st != MASKKV_ERR_BUFFER_TOO_SMALL) cli::check(st, "applying the chat template");
+    input.assign(len, '\0');
+    cli::check(maskkv_apply_chat_template(tok, nullptr, &msg, 1, 1, input.data(), len, &len),
+               "applying the chat template");
+  }
+  size_t n = 0;
+  maskkv_status st = maskkv_tokenize(tok, input.data(), input.size(), chat ? 0 : 1, nullptr, 0, &n);
+  if (st != MASKKV_ERR_BUFFER_TOO_SMALL && st != MASKKV_OK) cli::check(st, "tokenizing the prompt");
+  std::vector<int32_t> ids(n);
+  cli::check(maskkv_tokenize(tok, input.data(), input.size(), chat ? 0 : 1, ids.data(), n, &n),
+             "tokenizing the prompt");
+  ids.resize(n);
+  return ids;
+}
+
+bool detokenize(const maskkv_model* model, const std::vector<int32_t>& ids, std::string* text) {
+  const maskkv_tokenizer* tok = nullptr;
+  if (maskkv_model_get_tokenizer(model, &tok) != MASKKV_OK) return false;
+  size_t len = 0;
+  maskkv_status st = maskkv_detokenize(tok, ids.data(), ids.size(), 1, nullptr, 0, &len);
+  if (st != MASKKV_ERR_BUFFER_TOO_SMALL && st != MASKKV_OK) cli::check(st, "detokenizing");
+  text->assign(len, '\0');
+  cli::check(maskkv_detokenize(tok, ids.data(), ids.size(), 1, text->data(), len, &len), "detokenizing");
+  text->resize(len);
+  return true;
+}
+
+maskkv_generate_options read_options(const cli::Args& a) {
+  maskkv_generate_options o;
+  maskkv_generate_default_options(&o);
+  o.gen_length = static_cast<int32_t>(a.integer("gen-length", o.gen_length));
+  o.steps = static_cast<int32_t>(a.integer("steps", o.steps));
+  o.block_length = static_cast<int32_t>(a.integer("block-length", o.block_length));
+  o.sampler = a.choice("sampler", {"auto", "llada", "dream"}, o.sampler);
+  o.remasking = a.choice("remasking", {"low_confidence", "random"}, o.remasking);
+  o.alg = a.choice("alg", {"origin", "maskgit_plus", "topk_margin", "entropy"}, o.alg);
+  o.alg_temp = static_cast<float>(a.number("alg-temp", o.alg_temp));
+  o.temperature = static_cast<float>(a.number("temperature", o.temperature));
+  o.top_p = static_cast<float>(a.number("top-p", o.top_p));
+  o.top_k = static_cast<int32_t>(a.integer("top-k", o.top_k));
+  o.cfg_scale = static_cast<float>(a.number("cfg-scale", o.cfg_scale));
+  o.threshold = static_cast<float>(a.number("threshold", o.threshold));
+  o.factor = static_cast<float>(a.number("factor", o.factor));
+  o.eos_logit_inf = a.has("eos-logit-inf");
+  o.eos_confidence_inf = a.has("eos-confidence-inf");
+  o.seed = a.unsigned_integer("seed", o.seed);
+  o.rope_scaling = static_cast<float>(a.number("rope-scaling", o.rope_scaling));
+  return o;
+}
+
+}  // namespace
+
+int cmd_generate(int argc, char** argv) {
+  return cli::run_command(kUsage, [&] {
+    cli::Args args({"model", "prompt", "prompt-ids", "gen-length", "steps", "block-length",
+                    "sampler", "remasking", "alg", "alg-temp", "temperature", "top-p", "top-k",
+                    "cfg-scale", "threshold", "factor", "seed", "backend", "threads",
+                    "rope-scaling"},
+                   {"json", "chat", "eos-logit-inf", "eos-confidence-inf", "help"});
+    args.parse(argc, argv);
+    if (args.has("help")) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (!args.has("model")) throw cli::UsageError("--model is required");
+    if (args.has("prompt") == args.has("prompt-ids"))
+      throw cli::UsageError("give exactly one of --prompt and --prompt-ids");
+    maskkv_generate_options opts = read_options(args);
+    const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
+    cli::ModelHandle m(args.str("model"), backend, static_cast<int>(args.integer("threads", 0)));
+
+    std::vector<int32_t> prompt = args.has("prompt")
+                                      ? tokenize_prompt(m.model, args.str("prompt"), args.has("chat"))
+                                      : args.int_list("prompt-ids");
+    maskkv_session* session = nullptr;
+    cli::check(maskkv_session_begin(m.model, prompt.data(), prompt.size(), &opts, &session),
+               "starting generation");
+    struct Free {
+      maskkv_session* s;
+      ~Free() { maskkv_session_free(s); }
+    } guard{session};
+
+    maskkv_stats stats;
+    stats.size = sizeof(stats);
+    cli::ProgressBar bar("denoising", opts.gen_length);
+    int32_t done = 0;
+    while (!done) {
+      cli::check(maskkv_session_step(session, &done), "denoising step");
+      cli::check(maskkv_session_get_stats(session, &stats), "reading statistics");
+      bar.update(opts.gen_length - stats.masks_left,
+                 "step " + std::to_string(stats.steps) + ", " +
+                     std::to_string(stats.seconds).substr(0, 5) + " s");
+    }
+    bar.finish();
+    size_t n = 0;
+    std::vector<int32_t> tokens(static_cast<size_t>(opts.gen_length));
+    cli::check(maskkv_session_tokens(session, tokens.data(), tokens.size(), &n), "reading tokens");
+    tokens.resize(n);
+    std::string text;
+    const bool has_text = detokenize(m.model, tokens, &text);
+
+    if (args.has("json")) {
+      nlohmann::json j;
+      j["tokens"] = tokens;
+      if (has_text) j["text"] = text;
+      j["prompt_tokens"] = prompt.size();
+      j["gen_length"] = n;
+      j["steps"] = stats.steps;
+      j["forward_passes"] = stats.forward_passes;
+      j["seconds"] = stats.seconds;
+      j["peak_rss_bytes"] = stats.peak_rss_bytes;
+      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      return 0;
+    }
+    if (has_text) {
+      std::printf("%s\n", text.c_str());
+    } else {
+      std::string ids;
+      for (int32_t t : tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
+      std::printf("%s\n", ids.c_str());
+    }
+    std::fprintf(stderr, "%d steps, %d forward passes, %.3f s, peak RSS %.1f MiB\n", stats.steps,
+                 stats.forward_passes, stats.seconds, stats.peak_rss_bytes / 1048576.0);
+    return 0;
+  });
+}

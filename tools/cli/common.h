@@ -1,0 +1,61 @@
+// Helpers shared by the subcommands.
+#pragma once
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include "maskkv.h"
+
+namespace cli {
+
+// Thrown when a maskkv call fails; main paths print "maskkv: <message>" and exit 1.
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Throws Failure carrying maskkv_last_error() when status is not MASKKV_OK.
+inline void check(maskkv_status status, const char* what) {
+  if (status != MASKKV_OK)
+    throw Failure(std::string(what) + ": " + maskkv_last_error() + " [" +
+                  maskkv_status_name(status) + "]");
+}
+
+// Owns a loaded model.
+struct ModelHandle {
+  maskkv_model* model = nullptr;
+  ModelHandle(const std::string& dir, int backend, int threads) {
+    maskkv_model_options o;
+    maskkv_model_default_options(&o);
+    o.backend = backend;
+    o.n_threads = threads;
+    check(maskkv_model_load(dir.c_str(), &o, &model), "loading the model");
+  }
+  ~ModelHandle() { maskkv_model_free(model); }
+  ModelHandle(const ModelHandle&) = delete;
+  ModelHandle& operator=(const ModelHandle&) = delete;
+};
+
+// Runs a subcommand body, mapping UsageError to exit 2 (with usage text) and Failure to exit 1.
+template <class F>
+int run_command(const char* usage, F&& body);
+
+}  // namespace cli
+
+#include "args.h"
+
+template <class F>
+int cli::run_command(const char* usage, F&& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "maskkv: %s\n\n%s", e.what(), usage);
+    return 2;
+  } catch (const Failure& e) {
+    std::fprintf(stderr, "maskkv: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "maskkv: %s\n", e.what());
+    return 1;
+  }
+}
