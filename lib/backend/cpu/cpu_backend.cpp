@@ -19,8 +19,7 @@ namespace maskkv {
 
 namespace {
 
-constexpr int64_t kTileCols = 128;        // weight rows converted per task
-constexpr int64_t kAttentionRows = 64;    // query rows per attention task
+constexpr int64_t kAttentionRows = 256;  // query rows per attention task
 
 class CpuBackend final : public Backend {
  public:
@@ -38,11 +37,19 @@ class CpuBackend final : public Backend {
               float* y) override {
     const int64_t n = w.rows, k = w.cols;
     if (m == 0 || n == 0) return;
-    const int64_t tiles = (n + kTileCols - 1) / kTileCols;
-    pool_.parallel_for(tiles, [&](int tid, size_t b, size_t e) {
+    // One contiguous column chunk per task, converted once and multiplied in one sgemm call:
+    // OpenBLAS packs x once per call, so few large calls beat many small ones. Chunks are
+    // capped so that a converted chunk stays a few MiB.
+    const int64_t threads = pool_.size();
+    const int64_t max_cols = std::max<int64_t>(64, (int64_t{1} << 21) / std::max<int64_t>(k, 1));
+    int64_t tasks = std::max<int64_t>(threads, (n + max_cols - 1) / max_cols);
+    tasks = (tasks + threads - 1) / threads * threads;
+    const int64_t cols = ((n + tasks - 1) / tasks + 15) / 16 * 16;
+    tasks = (n + cols - 1) / cols;
+    pool_.parallel_for(static_cast<size_t>(tasks), [&](int tid, size_t b, size_t e) {
       for (size_t t = b; t < e; ++t) {
-        const int64_t c0 = static_cast<int64_t>(t) * kTileCols;
-        const int64_t nc = std::min(kTileCols, n - c0);
+        const int64_t c0 = static_cast<int64_t>(t) * cols;
+        const int64_t nc = std::min(cols, n - c0);
         const float* wt;
         if (w.dtype == DType::f32) {
           wt = static_cast<const float*>(w.data) + c0 * k;
