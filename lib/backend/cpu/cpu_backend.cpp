@@ -135,10 +135,16 @@ class CpuBackend final : public Backend {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nr),
                     static_cast<int>(n_kv), head_dim, scale, q + r0 * ldq + h * head_dim, ldq,
                     k + kvh * head_dim, ldkv, 0.0f, s.data(), static_cast<int>(n_kv));
-        for (int64_t r = 0; r < nr; ++r) softmax_row(s.data() + r * n_kv, n_kv);
+        // Unnormalised probabilities times V, then each output row divided by its row sum:
+        // one sweep over the scores fewer than normalising them first.
+        float inv_sum[kAttentionRows];
+        for (int64_t r = 0; r < nr; ++r) inv_sum[r] = 1.0f / exp_row(s.data() + r * n_kv, n_kv);
+        float* o = out + r0 * ldq + h * head_dim;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nr), head_dim,
                     static_cast<int>(n_kv), 1.0f, s.data(), static_cast<int>(n_kv),
-                    v + kvh * head_dim, ldkv, 0.0f, out + r0 * ldq + h * head_dim, ldq);
+                    v + kvh * head_dim, ldkv, 0.0f, o, ldq);
+        for (int64_t r = 0; r < nr; ++r)
+          for (int t = 0; t < head_dim; ++t) o[r * ldq + t] *= inv_sum[r];
       }
     });
   }
@@ -166,7 +172,8 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  static void softmax_row(float* s, int64_t n) {
+  // s[j] = exp(s[j] - max(s)) in place; returns the sum.
+  static float exp_row(float* s, int64_t n) {
     __m256 mx = _mm256_set1_ps(-INFINITY);
     int64_t j = 0;
     for (; j + 8 <= n; j += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(s + j));
@@ -184,10 +191,7 @@ class CpuBackend final : public Backend {
       s[j] = std::exp(s[j] - m);
       sum += s[j];
     }
-    const float inv = 1.0f / sum;
-    const __m256 vi = _mm256_set1_ps(inv);
-    for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), vi));
-    for (; j < n; ++j) s[j] *= inv;
+    return sum;
   }
 
   // Per-thread scratch, grown on demand. Each pool thread index owns one buffer; parallel_for
