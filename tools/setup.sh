@@ -10,7 +10,7 @@ PACKAGES=(
   libopenblas-dev libopenblas0-pthread
   nlohmann-json3-dev libpcre2-dev libsentencepiece-dev sentencepiece
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-torch python3-pytest
+  python3 python3-numpy python3-torch python3-pytest util-linux
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)

@@ -18,8 +18,9 @@ class Rng {
     return z ^ (z >> 31);
   }
 
-  // A double in (0, 1): never exactly 0 or 1, so -log(u) is finite and positive.
-  double uniform() { return (static_cast<double>(next_u64() >> 11) + 0.5) * 0x1.0p-53; }
+  // A double in [2^-53, 1 - 2^-53]: never 0 or 1, so -log(u) is finite and positive. (52 bits:
+  // with 53, (2^53 - 1 + 0.5) * 2^-53 would round to exactly 1.)
+  double uniform() { return (static_cast<double>(next_u64() >> 12) + 0.5) * 0x1.0p-52; }
 
  private:
   uint64_t state_;

@@ -1,0 +1,85 @@
+// The tokenizer part of the C ABI (include/maskkv.h): standalone tokenizer handles, tokenize,
+// detokenize and chat templates. maskkv_model_get_tokenizer lives with the model API.
+#include <string>
+#include <vector>
+
+#include "api/guard.h"
+#include "api/handles.h"
+#include "maskkv.h"
+#include "tokenizer/tokenizer.h"
+
+using maskkv::Code;
+using maskkv::check;
+using maskkv::api::copy_out;
+using maskkv::api::guard;
+using maskkv::api::require_arg;
+
+extern "C" {
+
+MASKKV_API maskkv_status maskkv_tokenizer_load(const char* path, maskkv_tokenizer** out) {
+  return guard([&] {
+    require_arg(out, "out");
+    *out = nullptr;
+    require_arg(path, "path");
+    auto impl = maskkv::tok::load_tokenizer(path);
+    *out = new maskkv_tokenizer{std::move(impl)};
+  });
+}
+
+MASKKV_API void maskkv_tokenizer_free(maskkv_tokenizer* tokenizer) { delete tokenizer; }
+
+MASKKV_API maskkv_status maskkv_tokenize(const maskkv_tokenizer* tokenizer, const char* text,
+                                         size_t text_len, int32_t add_special, int32_t* ids,
+                                         size_t capacity, size_t* n_ids) {
+  return guard([&] {
+    require_arg(tokenizer, "tokenizer");
+    require_arg(n_ids, "n_ids");
+    check(text != nullptr || text_len == 0, Code::invalid_argument, "text must not be NULL");
+    check(tokenizer->impl != nullptr, Code::invalid_argument, "tokenizer is not loaded");
+    std::vector<int32_t> v =
+        tokenizer->impl->encode(std::string_view(text ? text : "", text_len), add_special != 0);
+    copy_out(v.data(), v.size(), ids, capacity, n_ids, "ids");
+  });
+}
+
+MASKKV_API maskkv_status maskkv_detokenize(const maskkv_tokenizer* tokenizer, const int32_t* ids,
+                                           size_t n_ids, int32_t skip_special, char* text,
+                                           size_t capacity, size_t* text_len) {
+  return guard([&] {
+    require_arg(tokenizer, "tokenizer");
+    require_arg(text_len, "text_len");
+    check(ids != nullptr || n_ids == 0, Code::invalid_argument, "ids must not be NULL");
+    check(tokenizer->impl != nullptr, Code::invalid_argument, "tokenizer is not loaded");
+    std::string s = tokenizer->impl->decode(ids, n_ids, skip_special != 0);
+    copy_out(s.data(), s.size(), text, capacity, text_len, "text");
+  });
+}
+
+MASKKV_API maskkv_status maskkv_apply_chat_template(const maskkv_tokenizer* tokenizer,
+                                                    const char* template_name,
+                                                    const maskkv_chat_message* messages,
+                                                    size_t n_messages,
+                                                    int32_t add_generation_prompt, char* text,
+                                                    size_t capacity, size_t* text_len) {
+  return guard([&] {
+    require_arg(tokenizer, "tokenizer");
+    require_arg(text_len, "text_len");
+    check(messages != nullptr || n_messages == 0, Code::invalid_argument,
+          "messages must not be NULL");
+    check(tokenizer->impl != nullptr, Code::invalid_argument, "tokenizer is not loaded");
+    std::vector<maskkv::tok::ChatMessage> msgs;
+    msgs.reserve(n_messages);
+    for (size_t i = 0; i < n_messages; ++i) {
+      check(messages[i].role != nullptr, Code::invalid_argument,
+            "messages[" + std::to_string(i) + "].role must not be NULL");
+      check(messages[i].content != nullptr, Code::invalid_argument,
+            "messages[" + std::to_string(i) + "].content must not be NULL");
+      msgs.push_back({messages[i].role, messages[i].content});
+    }
+    std::string s = tokenizer->impl->apply_chat_template(msgs, add_generation_prompt != 0,
+                                                         template_name ? template_name : "");
+    copy_out(s.data(), s.size(), text, capacity, text_len, "text");
+  });
+}
+
+}  // extern "C"

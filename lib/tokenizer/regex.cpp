@@ -1,0 +1,129 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "tokenizer/regex.h"
+
+#include <pcre2.h>
+
+#include "core/error.h"
+
+namespace maskkv::tok {
+namespace {
+
+// Per-thread match state shared by all patterns: match data (we only read the whole-match
+// offsets) and a JIT stack big enough for long runs of whitespace or letters.
+struct ThreadState {
+  pcre2_match_data* md = nullptr;
+  pcre2_jit_stack* stack = nullptr;
+  pcre2_match_context* ctx = nullptr;
+  ThreadState() {
+    md = pcre2_match_data_create(32, nullptr);
+    ctx = pcre2_match_context_create(nullptr);
+    stack = pcre2_jit_stack_create(64 * 1024, 8 * 1024 * 1024, nullptr);
+    if (ctx && stack) pcre2_jit_stack_assign(ctx, nullptr, stack);
+  }
+  ~ThreadState() {
+    if (md) pcre2_match_data_free(md);
+    if (ctx) pcre2_match_context_free(ctx);
+    if (stack) pcre2_jit_stack_free(stack);
+  }
+};
+
+ThreadState& thread_state() {
+  thread_local ThreadState state;
+  return state;
+}
+
+// Unicode White_Space, as a class body.
+const char kSpaceClass[] =
+    "\\t\\n\\x{0B}\\f\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}"
+    "\\x{202F}\\x{205F}\\x{3000}";
+
+}  // namespace
+
+std::string onig_to_pcre2(std::string_view p) {
+  std::string out;
+  out.reserve(p.size() + 64);
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      char d = p[i + 1];
+      if (d == 's') {
+        if (in_class) out += kSpaceClass;
+        else out += std::string("[") + kSpaceClass + "]";
+        ++i;
+        continue;
+      }
+      if (d == 'S' && !in_class) {
+        out += std::string("[^") + kSpaceClass + "]";
+        ++i;
+        continue;
+      }
+      out += c;
+      out += d;
+      ++i;
+      continue;
+    }
+    if (!in_class && c == '[') {
+      in_class = true;
+      out += c;
+      // A ']' or '^]' right after '[' is literal.
+      if (i + 1 < p.size() && p[i + 1] == '^') { out += '^'; ++i; }
+      if (i + 1 < p.size() && p[i + 1] == ']') { out += ']'; ++i; }
+      continue;
+    }
+    if (in_class && c == ']') in_class = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string regex_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+Regex::Regex(const std::string& pattern, const std::string& what) : pattern_(pattern) {
+  int err = 0;
+  PCRE2_SIZE off = 0;
+  code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                        PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &err, &off, nullptr);
+  if (!code_) {
+    PCRE2_UCHAR buf[256];
+    pcre2_get_error_message(err, buf, sizeof buf);
+    fail(Code::format, what + ": invalid regex at offset " + std::to_string(off) + ": " +
+                           reinterpret_cast<const char*>(buf) + " (pattern: " + pattern + ")");
+  }
+  jit_ = pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE) == 0;
+}
+
+Regex::~Regex() {
+  if (code_) pcre2_code_free(code_);
+}
+
+bool Regex::find(std::string_view s, size_t start, std::pair<size_t, size_t>& match) const {
+  ThreadState& ts = thread_state();
+  if (!ts.md) throw std::bad_alloc();
+  int rc;
+  if (jit_)
+    rc = pcre2_jit_match(code_, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), start, 0,
+                         ts.md, ts.ctx);
+  else
+    rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), start,
+                     PCRE2_NO_UTF_CHECK, ts.md, ts.ctx);
+  if (rc == PCRE2_ERROR_NOMATCH) return false;
+  if (rc < 0 && rc != 0) {
+    PCRE2_UCHAR buf[256];
+    pcre2_get_error_message(rc, buf, sizeof buf);
+    fail(Code::internal, std::string("regex match failed: ") +
+                             reinterpret_cast<const char*>(buf) + " (pattern: " + pattern_ + ")");
+  }
+  PCRE2_SIZE* ov = pcre2_get_ovector_pointer(ts.md);
+  match = {ov[0], ov[1]};
+  return true;
+}
+
+}  // namespace maskkv::tok

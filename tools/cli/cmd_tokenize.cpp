@@ -1,0 +1,157 @@
+// `maskkv tokenize` and `maskkv detokenize`: JSON lines in, JSON lines out, through the C ABI.
+//   maskkv tokenize (--model DIR | --tokenizer FILE) [--add-special]
+//     stdin: one JSON string per line; stdout: one JSON array of ids per line.
+//   maskkv detokenize (--model DIR | --tokenizer FILE) [--skip-special]
+//     stdin: one JSON array of ids per line; stdout: one JSON string per line.
+// Errors: a message on stderr and exit status 1; usage errors exit 2.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "maskkv.h"
+
+namespace {
+
+using json = nlohmann::json;
+
+struct Args {
+  const char* path = nullptr;
+  bool flag = false;
+};
+
+int usage(const char* cmd, const char* flag, const char* msg) {
+  if (msg) std::fprintf(stderr, "maskkv %s: %s\n", cmd, msg);
+  std::fprintf(stderr, "usage: maskkv %s (--model DIR | --tokenizer FILE) [%s]\n", cmd, flag);
+  return 2;
+}
+
+// Returns -1 on success, else the exit status.
+int parse(int argc, char** argv, const char* cmd, const char* flag, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "--model" || s == "--tokenizer") {
+      if (i + 1 >= argc) return usage(cmd, flag, (s + " needs a path").c_str());
+      if (a.path) return usage(cmd, flag, "give one of --model or --tokenizer");
+      a.path = argv[++i];
+    } else if (s == flag) {
+      a.flag = true;
+    } else if (s == "-h" || s == "--help") {
+      usage(cmd, flag, nullptr);
+      return 0;
+    } else {
+      return usage(cmd, flag, ("unknown argument '" + s + "'").c_str());
+    }
+  }
+  if (!a.path) return usage(cmd, flag, "--model DIR or --tokenizer FILE is required");
+  return -1;
+}
+
+int error(const char* cmd, const std::string& what) {
+  std::fprintf(stderr, "maskkv %s: %s\n", cmd, what.c_str());
+  return 1;
+}
+
+int api_error(const char* cmd, maskkv_status st, const std::string& where) {
+  return error(cmd, where + std::string(maskkv_status_name(st)) + ": " + maskkv_last_error());
+}
+
+}  // namespace
+
+int cmd_tokenize(int argc, char** argv) {
+  const char* cmd = "tokenize";
+  Args a;
+  if (int rc = parse(argc, argv, cmd, "--add-special", a); rc >= 0) return rc;
+  maskkv_tokenizer* tok = nullptr;
+  if (maskkv_status st = maskkv_tokenizer_load(a.path, &tok); st != MASKKV_OK)
+    return api_error(cmd, st, "");
+  std::string line;
+  std::vector<int32_t> ids(256);
+  size_t lineno = 0;
+  int rc = 0;
+  while (std::getline(std::cin, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::string text;
+    try {
+      json j = json::parse(line);
+      if (!j.is_string()) throw std::runtime_error("expected a JSON string");
+      text = j.get<std::string>();
+    } catch (const std::exception& e) {
+      rc = error(cmd, "line " + std::to_string(lineno) + ": " + e.what());
+      break;
+    }
+    size_t n = 0;
+    maskkv_status st = maskkv_tokenize(tok, text.data(), text.size(), a.flag, ids.data(), ids.size(), &n);
+    if (st == MASKKV_ERR_BUFFER_TOO_SMALL) {
+      ids.resize(n);
+      st = maskkv_tokenize(tok, text.data(), text.size(), a.flag, ids.data(), ids.size(), &n);
+    }
+    if (st != MASKKV_OK) {
+      rc = api_error(cmd, st, "line " + std::to_string(lineno) + ": ");
+      break;
+    }
+    std::string out = "[";
+    for (size_t i = 0; i < n; ++i) {
+      if (i) out += ',';
+      out += std::to_string(ids[i]);
+    }
+    out += "]\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  maskkv_tokenizer_free(tok);
+  std::fflush(stdout);
+  return rc;
+}
+
+int cmd_detokenize(int argc, char** argv) {
+  const char* cmd = "detokenize";
+  Args a;
+  if (int rc = parse(argc, argv, cmd, "--skip-special", a); rc >= 0) return rc;
+  maskkv_tokenizer* tok = nullptr;
+  if (maskkv_status st = maskkv_tokenizer_load(a.path, &tok); st != MASKKV_OK)
+    return api_error(cmd, st, "");
+  std::string line;
+  std::string buf(1024, '\0');
+  size_t lineno = 0;
+  int rc = 0;
+  while (std::getline(std::cin, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::vector<int32_t> ids;
+    try {
+      json j = json::parse(line);
+      if (!j.is_array()) throw std::runtime_error("expected a JSON array of ids");
+      for (const json& x : j) {
+        if (!x.is_number_integer()) throw std::runtime_error("expected integer ids");
+        long long v = x.get<long long>();
+        if (v < INT32_MIN || v > INT32_MAX) throw std::runtime_error("id " + std::to_string(v) + " does not fit in 32 bits");
+        ids.push_back(static_cast<int32_t>(v));
+      }
+    } catch (const std::exception& e) {
+      rc = error(cmd, "line " + std::to_string(lineno) + ": " + e.what());
+      break;
+    }
+    size_t n = 0;
+    maskkv_status st = maskkv_detokenize(tok, ids.data(), ids.size(), a.flag, buf.data(), buf.size(), &n);
+    if (st == MASKKV_ERR_BUFFER_TOO_SMALL) {
+      buf.resize(n);
+      st = maskkv_detokenize(tok, ids.data(), ids.size(), a.flag, buf.data(), buf.size(), &n);
+    }
+    if (st != MASKKV_OK) {
+      rc = api_error(cmd, st, "line " + std::to_string(lineno) + ": ");
+      break;
+    }
+    std::string out = json(std::string(buf.data(), n)).dump(-1, ' ', false, json::error_handler_t::replace);
+    out += '\n';
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  maskkv_tokenizer_free(tok);
+  std::fflush(stdout);
+  return rc;
+}
