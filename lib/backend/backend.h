@@ -39,9 +39,23 @@ class Backend {
   virtual void rope(float* x, int64_t m, int n_heads, int head_dim, const float* cos,
                     const float* sin) = 0;
   // Bidirectional attention: out[n_q, H*d] = softmax(q k^T / sqrt(d)) v per head; q [n_q, H*d],
-  // k/v [n_kv, Hkv*d]; query head h reads KV head h / (H / Hkv).
+  // k/v [n_kv, Hkv*d]; query head h reads KV head h / (H / Hkv). Each score request receives
+  // the column sums, over its query rows, of the softmax probabilities of every query head
+  // (out[h * n_kv + j] += sum_{i in rows} A_h[i, j]) without the matrix being materialised.
+  struct ScoreRequest {
+    int64_t row_begin = 0, row_end = 0;  // query rows summed over
+    float* out = nullptr;                // [H, n_kv], accumulated into
+  };
   virtual void attention(const float* q, const float* k, const float* v, int64_t n_q,
-                         int64_t n_kv, int n_heads, int n_kv_heads, int head_dim, float* out) = 0;
+                         int64_t n_kv, int n_heads, int n_kv_heads, int head_dim, float* out,
+                         const ScoreRequest* scores = nullptr, int n_scores = 0) = 0;
+  // Attention of n_q queries over [ragged prompt K/V of their KV head] + [response K/V]:
+  // prompt keys of KV head h are rows prompt_offsets[h] .. prompt_offsets[h+1] of the [*, d]
+  // matrices prompt_k / prompt_v (RoPE already applied); response k/v are [n_resp, Hkv*d].
+  virtual void attention_ragged(const float* q, int64_t n_q, const float* prompt_k,
+                                const float* prompt_v, const int64_t* prompt_offsets,
+                                const float* resp_k, const float* resp_v, int64_t n_resp,
+                                int n_heads, int n_kv_heads, int head_dim, float* out) = 0;
   // out[i] = silu(gate[i]) * up[i].
   virtual void swiglu(const float* gate, const float* up, int64_t n, float* out) = 0;
   // x[i] += y[i].

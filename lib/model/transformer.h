@@ -10,15 +10,37 @@
 
 namespace maskkv {
 
+// Hooks into a full forward pass: the prefill of a cached generation (which fills the caches
+// and decides what to evict) and calibration (which gathers statistics). Pointers are valid
+// only during the call.
+class ForwardObserver {
+ public:
+  virtual ~ForwardObserver() = default;
+  // Column sums of attention probabilities wanted from layer `layer` (see Backend).
+  virtual std::vector<Backend::ScoreRequest> score_requests(int /*layer*/) { return {}; }
+  // After the attention sub-layer: h_in [n, D] is the residual stream entering it, attn_out
+  // [n, D] its output (after the output projection), k / v [n, Hkv*d] (RoPE applied to k).
+  virtual void on_attention(int /*layer*/, const float* /*h_in*/, const float* /*attn_out*/,
+                            const float* /*k*/, const float* /*v*/) {}
+  // After the feed-forward sub-layer: its output [n, D] (after the down projection).
+  virtual void on_ffn(int /*layer*/, const float* /*ffn_out*/) {}
+  // The residual stream after the last layer, before the final norm: [n, D].
+  virtual void on_final(const float* /*x*/) {}
+};
+
 // Runs ids[0..n) at positions 0..n-1 through every layer and returns the logits of the given
 // sequence rows only (row-major [rows.size(), vocab]): the LM head is computed where a logit is
 // read. rope_theta is the (possibly scaled) RoPE base.
 std::vector<float> forward_logits(const ModelSpec& spec, const Weights& weights, Backend& backend,
                                   const int32_t* ids, int64_t n, const std::vector<int64_t>& rows,
-                                  double rope_theta);
+                                  double rope_theta, ForwardObserver* observer = nullptr);
 
-// cos/sin tables [n, head_dim/2] for positions 0..n-1, computed in f32 as PyTorch does.
-void rope_tables(int64_t n, int head_dim, double theta, std::vector<float>& cos,
-                 std::vector<float>& sin);
+// Final norm and LM head over m residual rows x [m, D]: logits [m, vocab].
+std::vector<float> lm_head(const ModelSpec& spec, const Weights& weights, Backend& backend,
+                           const float* x, int64_t m);
+
+// cos/sin tables [positions.size(), head_dim/2], computed in f32 as PyTorch does.
+void rope_tables(const std::vector<int64_t>& positions, int head_dim, double theta,
+                 std::vector<float>& cos, std::vector<float>& sin);
 
 }  // namespace maskkv

@@ -120,32 +120,86 @@ class CpuBackend final : public Backend {
   }
 
   void attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t n_kv,
-                 int n_heads, int n_kv_heads, int head_dim, float* out) override {
+                 int n_heads, int n_kv_heads, int head_dim, float* out,
+                 const ScoreRequest* scores, int n_scores) override {
     const int group = n_heads / n_kv_heads;
-    const int64_t chunks = (n_q + kAttentionRows - 1) / kAttentionRows;
     const int ldq = n_heads * head_dim, ldkv = n_kv_heads * head_dim;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-    pool_.parallel_for(static_cast<size_t>(chunks * n_heads), [&](int tid, size_t b, size_t e) {
-      for (size_t task = b; task < e; ++task) {
-        const int h = static_cast<int>(task % n_heads);
-        const int64_t r0 = static_cast<int64_t>(task / n_heads) * kAttentionRows;
-        const int64_t nr = std::min(kAttentionRows, n_q - r0);
-        const int kvh = h / group;
-        auto& s = scratch(tid, nr * n_kv);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nr),
-                    static_cast<int>(n_kv), head_dim, scale, q + r0 * ldq + h * head_dim, ldq,
-                    k + kvh * head_dim, ldkv, 0.0f, s.data(), static_cast<int>(n_kv));
-        // Unnormalised probabilities times V, then each output row divided by its row sum:
-        // one sweep over the scores fewer than normalising them first.
-        float inv_sum[kAttentionRows];
-        for (int64_t r = 0; r < nr; ++r) inv_sum[r] = 1.0f / exp_row(s.data() + r * n_kv, n_kv);
-        float* o = out + r0 * ldq + h * head_dim;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nr), head_dim,
-                    static_cast<int>(n_kv), 1.0f, s.data(), static_cast<int>(n_kv),
-                    v + kvh * head_dim, ldkv, 0.0f, o, ldq);
-        for (int64_t r = 0; r < nr; ++r)
-          for (int t = 0; t < head_dim; ++t) o[r * ldq + t] *= inv_sum[r];
+    // Per-thread accumulators for the score requests, reduced after the parallel loop.
+    std::vector<std::vector<float>> acc;
+    if (n_scores > 0) {
+      acc.resize(static_cast<size_t>(pool_.size()) * n_scores);
+      for (auto& a : acc) a.assign(static_cast<size_t>(n_heads * n_kv), 0.0f);
+    }
+    attend(n_q, n_heads, [&](int tid, int h, int64_t r0, int64_t nr, std::vector<float>& s) {
+      const int kvh = h / group;
+      const int64_t width = n_kv;
+      s.resize(static_cast<size_t>(nr * width));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nr),
+                  static_cast<int>(n_kv), head_dim, 1.0f / std::sqrt(float(head_dim)),
+                  q + r0 * ldq + h * head_dim, ldq, k + kvh * head_dim, ldkv, 0.0f, s.data(),
+                  static_cast<int>(width));
+      float inv_sum[kAttentionRows];
+      for (int64_t r = 0; r < nr; ++r) inv_sum[r] = 1.0f / exp_row(s.data() + r * width, width);
+      for (int i = 0; i < n_scores; ++i) {
+        float* a = acc[static_cast<size_t>(tid) * n_scores + i].data() + h * n_kv;
+        const int64_t lo = std::max(r0, scores[i].row_begin), hi = std::min(r0 + nr, scores[i].row_end);
+        for (int64_t r = lo; r < hi; ++r) {
+          const float* row = s.data() + (r - r0) * width;
+          const float w = inv_sum[r - r0];
+          for (int64_t j = 0; j < n_kv; ++j) a[j] += row[j] * w;
+        }
       }
+      float* o = out + r0 * ldq + h * head_dim;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nr), head_dim,
+                  static_cast<int>(n_kv), 1.0f, s.data(), static_cast<int>(width),
+                  v + kvh * head_dim, ldkv, 0.0f, o, ldq);
+      scale_rows(o, nr, ldq, head_dim, inv_sum);
+    });
+    for (int i = 0; i < n_scores; ++i)
+      for (int t = 0; t < pool_.size(); ++t) {
+        const auto& a = acc[static_cast<size_t>(t) * n_scores + i];
+        for (size_t j = 0; j < a.size(); ++j) scores[i].out[j] += a[j];
+      }
+  }
+
+  void attention_ragged(const float* q, int64_t n_q, const float* prompt_k, const float* prompt_v,
+                        const int64_t* prompt_offsets, const float* resp_k, const float* resp_v,
+                        int64_t n_resp, int n_heads, int n_kv_heads, int head_dim,
+                        float* out) override {
+    const int group = n_heads / n_kv_heads;
+    const int ldq = n_heads * head_dim, ldkv = n_kv_heads * head_dim;
+    const float scale = 1.0f / std::sqrt(float(head_dim));
+    attend(n_q, n_heads, [&](int, int h, int64_t r0, int64_t nr, std::vector<float>& s) {
+      const int kvh = h / group;
+      const int64_t np = prompt_offsets[kvh + 1] - prompt_offsets[kvh];
+      const int64_t width = np + n_resp;
+      s.resize(static_cast<size_t>(nr * width));
+      const float* qh = q + r0 * ldq + h * head_dim;
+      const float* pk = prompt_k + prompt_offsets[kvh] * head_dim;
+      const float* pv = prompt_v + prompt_offsets[kvh] * head_dim;
+      if (np > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nr),
+                    static_cast<int>(np), head_dim, scale, qh, ldq, pk, head_dim, 0.0f, s.data(),
+                    static_cast<int>(width));
+      if (n_resp > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nr),
+                    static_cast<int>(n_resp), head_dim, scale, qh, ldq, resp_k + kvh * head_dim,
+                    ldkv, 0.0f, s.data() + np, static_cast<int>(width));
+      float inv_sum[kAttentionRows];
+      for (int64_t r = 0; r < nr; ++r) inv_sum[r] = 1.0f / exp_row(s.data() + r * width, width);
+      float* o = out + r0 * ldq + h * head_dim;
+      float beta = 0.0f;
+      if (np > 0) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nr), head_dim,
+                    static_cast<int>(np), 1.0f, s.data(), static_cast<int>(width), pv, head_dim,
+                    0.0f, o, ldq);
+        beta = 1.0f;
+      }
+      if (n_resp > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nr), head_dim,
+                    static_cast<int>(n_resp), 1.0f, s.data() + np, static_cast<int>(width),
+                    resp_v + kvh * head_dim, ldkv, beta, o, ldq);
+      scale_rows(o, nr, ldq, head_dim, inv_sum);
     });
   }
 
@@ -172,6 +226,24 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // Runs body(thread, head, first_row, rows, scratch) over every (head, chunk of query rows).
+  template <class Body>
+  void attend(int64_t n_q, int n_heads, Body&& body) {
+    const int64_t chunks = (n_q + kAttentionRows - 1) / kAttentionRows;
+    pool_.parallel_for(static_cast<size_t>(chunks * n_heads), [&](int tid, size_t b, size_t e) {
+      for (size_t task = b; task < e; ++task) {
+        const int h = static_cast<int>(task % n_heads);
+        const int64_t r0 = static_cast<int64_t>(task / n_heads) * kAttentionRows;
+        body(tid, h, r0, std::min(kAttentionRows, n_q - r0), scratch_[tid]);
+      }
+    });
+  }
+
+  static void scale_rows(float* o, int64_t rows, int64_t ld, int cols, const float* factor) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int t = 0; t < cols; ++t) o[r * ld + t] *= factor[r];
+  }
+
   // s[j] = exp(s[j] - max(s)) in place; returns the sum.
   static float exp_row(float* s, int64_t n) {
     __m256 mx = _mm256_set1_ps(-INFINITY);
