@@ -144,6 +144,22 @@ enum {
   MASKKV_ALG_ENTROPY = 3
 };
 
+/* Prompt K/V policies (docs/eviction.md). NONE recomputes the whole sequence at every step;
+ * FULL is dLLM-Cache without eviction; the others evict prompt K/V at the prefill. */
+enum {
+  MASKKV_POLICY_NONE = 0,
+  MASKKV_POLICY_FULL = 1,
+  MASKKV_POLICY_MASKKV = 2,
+  MASKKV_POLICY_SNAPKV = 3,
+  MASKKV_POLICY_PYRAMIDKV = 4,
+  MASKKV_POLICY_SQUEEZEATTENTION = 5,
+  MASKKV_POLICY_ADAKV = 6
+};
+
+/* A MaskKV calibration profile (per-layer importance, per-head prompt preference), bound to the
+ * model it was measured on. Immutable; shareable across threads. */
+typedef struct maskkv_profile maskkv_profile;
+
 typedef struct maskkv_generate_options {
   uint32_t size;            /* sizeof(maskkv_generate_options) */
   int32_t gen_length;       /* response length in tokens; default 64 */
@@ -163,6 +179,18 @@ typedef struct maskkv_generate_options {
   int32_t eos_confidence_inf; /* LLaDA: EOS/EoT proposals get -inf confidence; default 0 */
   uint64_t seed;            /* RNG seed; same seed + backend = same output; default 0 */
   float rope_scaling;       /* NTK factor on the RoPE base (LongLLaDA); 1 = none (default) */
+  /* Caching and eviction (docs/eviction.md). */
+  int32_t policy;           /* MASKKV_POLICY_*; default NONE */
+  int32_t budget;           /* average prompt K/V pairs kept per head; default 256 */
+  const maskkv_profile* profile; /* MASKKV offline budgets; NULL = none (default) */
+  int32_t online;           /* MASKKV: budgets from this prompt instead of a profile; default 0 */
+  int32_t prompt_refresh;   /* dLLM-Cache Kp; 0 = family default (LLaDA 50, Dream 25) */
+  int32_t response_refresh; /* dLLM-Cache Kr; 0 = family default (LLaDA 5, Dream 2) */
+  float rho;                /* share of response tokens refreshed between refreshes; 0.25 */
+  float alpha;              /* MaskKV head allocation mix; 0.1 */
+  float beta;               /* MaskKV base share of the budget; 0.4 */
+  int32_t window;           /* SnapKV observation window; 32 */
+  int32_t pool_kernel;      /* SnapKV max-pooling kernel (odd); 7 */
 } maskkv_generate_options;
 
 MASKKV_API void maskkv_generate_default_options(maskkv_generate_options* options);
@@ -175,6 +203,9 @@ typedef struct maskkv_stats {
   int32_t last_committed;   /* tokens committed by the last step */
   double seconds;           /* wall time spent inside maskkv_session_step so far */
   uint64_t peak_rss_bytes;  /* the process's peak resident set size */
+  int64_t kv_pairs_kept;    /* prompt K/V pairs kept, summed over layers and KV heads */
+  uint64_t kv_bytes_peak;   /* the most K/V bytes held at once (transient full-layer K/V too) */
+  double prefill_seconds;   /* the first forward pass (prompt + masks) */
 } maskkv_stats;
 
 /* ---------------------------------------------------------------------------------------------
@@ -206,6 +237,31 @@ MASKKV_API maskkv_status maskkv_generate(const maskkv_model* model, const int32_
                                          size_t n_prompt, const maskkv_generate_options* options,
                                          int32_t* tokens, size_t capacity, size_t* n_tokens,
                                          maskkv_stats* stats);
+
+/* "none", "full", "maskkv", ... for a MASKKV_POLICY_* value ("unknown" otherwise). */
+MASKKV_API const char* maskkv_policy_name(int32_t policy);
+/* The MASKKV_POLICY_* value of a name; MASKKV_ERR_INVALID_ARGUMENT for an unknown name. */
+MASKKV_API maskkv_status maskkv_policy_from_name(const char* name, int32_t* policy);
+
+/* ---------------------------------------------------------------------------------------------
+ * MaskKV profiles and calibration
+ * ------------------------------------------------------------------------------------------- */
+/* Loads a profile written by maskkv_calibrator_save; a profile measured on another model is
+ * rejected (MASKKV_ERR_INVALID_ARGUMENT), a corrupt file is MASKKV_ERR_FORMAT. */
+MASKKV_API maskkv_status maskkv_profile_load(const maskkv_model* model, const char* path,
+                                             maskkv_profile** out_profile);
+MASKKV_API void maskkv_profile_free(maskkv_profile* profile);
+
+typedef struct maskkv_calibrator maskkv_calibrator;
+/* Calibration runs the prefill (prompt + gen_length masks) of each sample; pull-style so that a
+ * caller can report progress between samples. */
+MASKKV_API maskkv_status maskkv_calibrator_begin(const maskkv_model* model, int32_t gen_length,
+                                                 maskkv_calibrator** out_calibrator);
+MASKKV_API maskkv_status maskkv_calibrator_add(maskkv_calibrator* calibrator,
+                                               const int32_t* prompt, size_t n_prompt);
+MASKKV_API maskkv_status maskkv_calibrator_save(const maskkv_calibrator* calibrator,
+                                                const char* path);
+MASKKV_API void maskkv_calibrator_free(maskkv_calibrator* calibrator);
 
 /* ---------------------------------------------------------------------------------------------
  * Tokenizers

@@ -3,7 +3,9 @@
 
 #include <memory>
 
+#include "engine/calibrator.h"
 #include "engine/session.h"
+#include "eviction/profile.h"
 #include "maskkv.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -19,4 +21,12 @@ struct maskkv_model {
 
 struct maskkv_session {
   std::unique_ptr<maskkv::Session> impl;
+};
+
+struct maskkv_profile {
+  std::shared_ptr<const maskkv::Profile> impl;
+};
+
+struct maskkv_calibrator {
+  std::unique_ptr<maskkv::Calibrator> impl;
 };

@@ -34,6 +34,19 @@ GenerateOptions to_engine(const maskkv_generate_options& o) {
   g.eos_confidence_inf = o.eos_confidence_inf != 0;
   g.seed = o.seed;
   g.rope_scaling = o.rope_scaling;
+  if (o.policy < MASKKV_POLICY_NONE || o.policy > MASKKV_POLICY_ADAKV)
+    fail(Code::invalid_argument, "policy = " + std::to_string(o.policy) + " is not a MASKKV_POLICY_* value");
+  g.cache.policy = static_cast<Policy>(o.policy);
+  g.cache.budget = o.budget;
+  if (o.profile) g.cache.profile = o.profile->impl;
+  g.cache.online = o.online != 0;
+  g.cache.prompt_refresh = o.prompt_refresh;
+  g.cache.response_refresh = o.response_refresh;
+  g.cache.rho = o.rho;
+  g.cache.alpha = o.alpha;
+  g.cache.beta = o.beta;
+  g.cache.window = o.window;
+  g.cache.pool_kernel = o.pool_kernel;
   return g;
 }
 
@@ -51,6 +64,9 @@ void fill_stats(const Session& s, maskkv_stats* stats) {
   out.last_committed = st.last_committed;
   out.seconds = st.seconds;
   out.peak_rss_bytes = st.peak_rss_bytes;
+  out.kv_pairs_kept = st.kv_pairs_kept;
+  out.kv_bytes_peak = st.kv_bytes_peak;
+  out.prefill_seconds = st.prefill_seconds;
   const uint32_t keep = stats->size < sizeof(out) ? stats->size : static_cast<uint32_t>(sizeof(out));
   std::memcpy(stats, &out, keep);
   stats->size = keep;
@@ -91,6 +107,17 @@ MASKKV_API void maskkv_generate_default_options(maskkv_generate_options* o) {
   o->eos_confidence_inf = 0;
   o->seed = 0;
   o->rope_scaling = 1.0f;
+  o->policy = MASKKV_POLICY_NONE;
+  o->budget = 256;
+  o->profile = NULL;
+  o->online = 0;
+  o->prompt_refresh = 0;
+  o->response_refresh = 0;
+  o->rho = 0.25f;
+  o->alpha = 0.1f;
+  o->beta = 0.4f;
+  o->window = 32;
+  o->pool_kernel = 7;
 }
 
 MASKKV_API maskkv_status maskkv_session_begin(const maskkv_model* model, const int32_t* prompt,

@@ -62,6 +62,20 @@ GenerateOptions resolve_options(const GenerateOptions& in, const ModelSpec& spec
     if (o.alg == DreamAlg::origin && (o.threshold > 0 || o.factor > 0))
       fail(Code::unsupported, "alg 'origin' has no confidence, so the threshold/factor rules do not apply");
   }
+  const CacheOptions& c = o.cache;
+  if (c.budget < 1)
+    fail(Code::invalid_argument, "budget = " + std::to_string(c.budget) + " must be a positive number of K/V pairs per head");
+  if (c.prompt_refresh < 0 || c.response_refresh < 0)
+    fail(Code::invalid_argument, "prompt_refresh / response_refresh must be >= 1 (0 = the family default)");
+  check_range(c.rho, 0, 1, "rho");
+  check_range(c.alpha, 0, 1, "alpha");
+  check_range(c.beta, 0, 1, "beta");
+  if (c.window < 1) fail(Code::invalid_argument, "window = " + std::to_string(c.window) + " must be >= 1");
+  if (c.pool_kernel < 1 || c.pool_kernel % 2 == 0 || c.pool_kernel > 1001)
+    fail(Code::invalid_argument, "pool_kernel = " + std::to_string(c.pool_kernel) + " must be odd, in [1, 1001]");
+  if (c.policy != Policy::none && o.cfg_scale > 0)
+    fail(Code::unsupported, std::string("cfg_scale: classifier-free guidance runs only with policy none, not ") +
+                                policy_name(c.policy));
   const int64_t context = context_length_for_scaling(spec, o.rope_scaling);
   if (prompt_length + o.gen_length > context)
     fail(Code::out_of_range, "prompt (" + std::to_string(prompt_length) + " tokens) + gen_length (" +

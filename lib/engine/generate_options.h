@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "eviction/policy.h"
 #include "model/model_spec.h"
 #include "sampling/sampler.h"
 
@@ -26,6 +27,7 @@ struct GenerateOptions {
   bool eos_confidence_inf = false;
   uint64_t seed = 0;
   double rope_scaling = 1;
+  CacheOptions cache;  // policy none: vanilla recompute of the whole sequence every step
 };
 
 // Checks the options against the model and prompt length (throws Error naming the option and

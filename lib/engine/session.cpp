@@ -45,6 +45,9 @@ Session::Session(std::shared_ptr<const Model> model, const std::vector<int32_t>&
   so.eot_id = spec.eot_id;
   sampler_ = options_.sampler == SamplerKind::dream ? make_dream_sampler(so) : make_llada_sampler(so);
   stats_.masks_left = options_.gen_length;
+  if (options_.cache.policy != Policy::none)
+    runner_ = std::make_unique<CachedRunner>(model_, options_.cache, prompt_length_, options_.gen_length,
+                                             options_.rope_scaling);
 }
 
 std::vector<float> Session::evaluate(const std::vector<int64_t>& positions) {
@@ -53,7 +56,10 @@ std::vector<float> Session::evaluate(const std::vector<int64_t>& positions) {
   std::vector<int64_t> rows(positions);
   if (spec.logit_shift)
     for (auto& r : rows) r = r > 0 ? r - 1 : 0;
-  std::vector<float> logits = model_->logits(x_, rows, options_.rope_scaling);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> logits = runner_ ? runner_->logits(x_, rows) : model_->logits(x_, rows, options_.rope_scaling);
+  if (stats_.forward_passes == 0)
+    stats_.prefill_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ++stats_.forward_passes;
   if (options_.cfg_scale > 0) {
     // Classifier-free guidance: the unconditional pass sees the prompt replaced by masks.
@@ -90,6 +96,18 @@ std::vector<int32_t> Session::response() const {
 SessionStats Session::stats() const {
   SessionStats s = stats_;
   s.peak_rss_bytes = peak_rss_bytes();
+  const ModelSpec& spec = model_->spec();
+  if (runner_) {
+    s.kv_pairs_kept = runner_->stats().kv_pairs_kept;
+    s.kv_bytes_peak = runner_->stats().kv_bytes_peak;
+  } else {
+    // Vanilla keeps nothing between steps; one layer's full K/V exist during a pass.
+    const int64_t n = prompt_length_ + options_.gen_length;
+    s.kv_pairs_kept = prompt_length_ * spec.n_layers * spec.n_kv_heads;
+    s.kv_bytes_peak = stats_.forward_passes > 0
+                          ? static_cast<uint64_t>(n) * spec.n_kv_heads * spec.head_dim * 2 * sizeof(float)
+                          : 0;
+  }
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/cached_runner.h"
 #include "engine/generate_options.h"
 #include "model/model.h"
 #include "sampling/sampler.h"
@@ -20,6 +21,9 @@ struct SessionStats {
   int last_committed = 0;
   double seconds = 0;
   uint64_t peak_rss_bytes = 0;
+  int64_t kv_pairs_kept = 0;   // prompt K/V pairs kept, over layers and KV heads
+  uint64_t kv_bytes_peak = 0;  // most K/V bytes held at once (transient full-layer K/V included)
+  double prefill_seconds = 0;  // the first forward pass
 };
 
 class Session {
@@ -38,6 +42,8 @@ class Session {
   std::vector<int32_t> response() const;
   SessionStats stats() const;
   const GenerateOptions& options() const { return options_; }
+  // The caching runner (null under policy none): kept prompt positions, cache statistics.
+  const CachedRunner* runner() const { return runner_.get(); }
 
  private:
   std::vector<float> evaluate(const std::vector<int64_t>& positions);
@@ -47,6 +53,7 @@ class Session {
   int64_t prompt_length_;
   std::vector<int32_t> x_;
   std::unique_ptr<Sampler> sampler_;
+  std::unique_ptr<CachedRunner> runner_;  // null under policy none
   Rng rng_;
   SessionStats stats_;
   std::atomic<bool> cancelled_{false};

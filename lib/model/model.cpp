@@ -1,9 +1,39 @@
 #include "model/model.h"
 
+#include <cstdio>
+
 #include "core/error.h"
 #include "model/transformer.h"
 
 namespace maskkv {
+
+namespace {
+
+// FNV-1a over the spec's numbers and, for every tensor in name order, its name, shape and up
+// to 64 bytes from its start, middle and end.
+std::string fingerprint_of(const ModelSpec& s, const Checkpoint& c) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
+  };
+  const int64_t dims[] = {static_cast<int64_t>(s.family), s.n_layers, s.d_model, s.n_heads, s.n_kv_heads,
+                          s.mlp_hidden, s.vocab_size, s.mask_id};
+  mix(dims, sizeof(dims));
+  for (const auto& [name, t] : c.tensors()) {
+    mix(name.data(), name.size());
+    mix(t.shape.data(), t.shape.size() * sizeof(int64_t));
+    const size_t n = std::min<size_t>(64, t.nbytes);
+    mix(t.data, n);
+    mix(t.data + t.nbytes / 2 - std::min(t.nbytes / 2, n / 2), std::min(n, t.nbytes));
+    mix(t.data + t.nbytes - n, n);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+}  // namespace
 
 std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOptions& options) {
   if (options.backend == BackendKind::cuda)
@@ -15,6 +45,7 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
   m->spec_ = parse_model_spec(m->checkpoint_->config(), directory + "/config.json");
   m->weights_ = bind_weights(m->spec_, *m->checkpoint_);
   m->backend_ = make_cpu_backend(options.n_threads);
+  m->fingerprint_ = fingerprint_of(m->spec_, *m->checkpoint_);
   return m;
 }
 

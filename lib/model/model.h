@@ -28,6 +28,9 @@ class Model {
   const Weights& weights() const { return weights_; }
   Backend& backend() const { return *backend_; }
   const std::string& directory() const { return checkpoint_->directory(); }
+  // A stable hash of the architecture and of bytes sampled from every tensor (hex): profiles
+  // carry it so that a profile measured on another model is rejected.
+  const std::string& fingerprint() const { return fingerprint_; }
 
   // Logits [rows.size(), vocab] of the given sequence rows for ids at positions 0..n-1.
   std::vector<float> logits(const std::vector<int32_t>& ids, const std::vector<int64_t>& rows,
@@ -38,6 +41,7 @@ class Model {
   ModelSpec spec_;
   Weights weights_;
   std::unique_ptr<Backend> backend_;
+  std::string fingerprint_;
 };
 
 }  // namespace maskkv

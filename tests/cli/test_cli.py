@@ -111,3 +111,69 @@ def test_c_example_streams_steps():
     assert p.returncode == 0, p.stderr
     assert p.stdout.count("step ") == 16
     assert "response:" in p.stdout
+
+
+PROMPT60 = ",".join(str((i * 37) % 300) for i in range(60))
+
+
+def generate_policy(*extra, model=LLADA):
+    return json.loads(run("generate", "--model", model, "--prompt-ids", PROMPT60, "--gen-length", "16",
+                          "--steps", "16", "--block-length", "8" if model == LLADA else "16",
+                          "--window", "4", "--pool-kernel", "3", "--json", *extra).stdout)
+
+
+def test_policy_flags_and_json_fields():
+    full = generate_policy("--policy", "full")
+    assert full["policy"] == "full" and full["kv_pairs_kept"] == 60 * 2 * 4
+    for policy in ("snapkv", "pyramidkv", "squeezeattention", "adakv"):
+        out = generate_policy("--policy", policy, "--budget", "16", "--prompt-refresh", "50",
+                              "--response-refresh", "5", "--rho", "0.25")
+        assert out["policy"] == policy and out["budget"] == 16
+        assert 0 < out["kv_pairs_kept"] <= 16 * 2 * 4 + 8, out
+        assert out["kv_bytes_peak"] > 0 and len(out["tokens"]) == 16
+    online = generate_policy("--policy", "maskkv", "--budget", "16", "--online", "--alpha", "0.1", "--beta", "0.4")
+    assert online["kv_pairs_kept"] <= 16 * 2 * 4
+
+
+def test_calibrate_then_generate_with_the_profile(tmp_path):
+    data = tmp_path / "calib.jsonl"
+    data.write_text('{"prompt_ids": [%s]}\n{"prompt_ids": [5, 6, 7, 8, 9, 10, 11, 12]}\n\n' % PROMPT60)
+    profile = tmp_path / "profile.json"
+    run("calibrate", "--model", LLADA, "--data", str(data), "--out", str(profile), "--gen-length", "16")
+    p = json.loads(profile.read_text())
+    assert p["samples"] == 2 and len(p["layer_importance"]) == 2 and len(p["head_prompt_preference"][0]) == 4
+    out = generate_policy("--policy", "maskkv", "--budget", "16", "--profile", str(profile))
+    assert out["kv_pairs_kept"] <= 16 * 2 * 4
+    # The same profile is rejected by another model, and a corrupt one by any model.
+    bad = run("generate", "--model", os.path.join(FIXTURES, "models", "llada_bf16"), "--prompt-ids", PROMPT60,
+              "--policy", "maskkv", "--profile", str(profile), check=False)
+    assert bad.returncode == 1 and "measured on another model" in bad.stderr
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text(profile.read_text()[:40])
+    bad = run("generate", "--model", LLADA, "--prompt-ids", PROMPT60, "--policy", "maskkv", "--profile", str(corrupt),
+              check=False)
+    assert bad.returncode == 1 and "not valid JSON" in bad.stderr
+
+
+@pytest.mark.parametrize("args,code,needle", [
+    (["--policy", "h2o"], 2, "--policy must be one of"),
+    (["--policy", "snapkv", "--budget", "0"], 1, "budget = 0"),
+    (["--policy", "snapkv", "--budget", "-4"], 1, "budget = -4"),
+    (["--policy", "snapkv", "--budget", "8", "--window", "100"], 1, "window 100 is larger than the prompt"),
+    (["--policy", "maskkv", "--budget", "8"], 1, "needs a profile"),
+    (["--policy", "full", "--rho", "1.5"], 1, "rho"),
+    (["--policy", "snapkv", "--pool-kernel", "4"], 1, "pool_kernel = 4"),
+])
+def test_cache_option_errors(args, code, needle):
+    p = run("generate", "--model", LLADA, "--prompt-ids", PROMPT60, *args, check=False)
+    assert p.returncode == code, p.stderr
+    assert needle in p.stderr
+
+
+def test_calibrate_errors(tmp_path):
+    data = tmp_path / "calib.jsonl"
+    data.write_text('{"nope": 1}\n')
+    p = run("calibrate", "--model", LLADA, "--data", str(data), "--out", str(tmp_path / "p.json"), check=False)
+    assert p.returncode == 1 and "calib.jsonl:1" in p.stderr
+    p = run("calibrate", "--model", LLADA, "--data", str(tmp_path / "missing.jsonl"), "--out", "x", check=False)
+    assert p.returncode == 1 and "cannot open" in p.stderr

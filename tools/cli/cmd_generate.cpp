@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "common.h"
 #include "progress.h"
+#include "text.h"
 
 namespace {
 
@@ -23,42 +24,13 @@ const char* kUsage =
     "  --eos-logit-inf --eos-confidence-inf    LLaDA EOS options\n"
     "  --rope-scaling X      NTK factor on the RoPE base for long prompts (default 1)\n"
     "  --chat                wrap the prompt in the model's chat template\n"
+    "  --policy none|full|maskkv|snapkv|pyramidkv|squeezeattention|adakv  (default none)\n"
+    "  --budget N            prompt K/V pairs kept per head, on average (default 256)\n"
+    "  --profile FILE        MaskKV profile from maskkv calibrate | --online\n"
+    "  --prompt-refresh N --response-refresh N --rho X   dLLM-Cache (0 = family defaults)\n"
+    "  --alpha X --beta X    MaskKV allocation (0.1, 0.4)\n"
+    "  --window N --pool-kernel N  SnapKV family (32, 7)\n"
     "  --seed S --backend auto|cpu|cuda --threads N --json\n";
-
-std::vector<int32_t> tokenize_prompt(const maskkv_model* model, const std::string& text, bool chat) {
-  const maskkv_tokenizer* tok = nullptr;
-  cli::check(maskkv_model_get_tokenizer(model, &tok), "--prompt needs a tokenizer");
-  std::string input = text;
-  if (chat) {
-    maskkv_chat_message msg{"user", text.c_str()};
-    size_t len = 0;
-    maskkv_status st = maskkv_apply_chat_template(tok, nullptr, &msg, 1, 1, nullptr, 0, &len);
-    if (st != MASKKV_ERR_BUFFER_TOO_SMALL) cli::check(st, "applying the chat template");
-    input.assign(len, '\0');
-    cli::check(maskkv_apply_chat_template(tok, nullptr, &msg, 1, 1, input.data(), len, &len),
-               "applying the chat template");
-  }
-  size_t n = 0;
-  maskkv_status st = maskkv_tokenize(tok, input.data(), input.size(), chat ? 0 : 1, nullptr, 0, &n);
-  if (st != MASKKV_ERR_BUFFER_TOO_SMALL && st != MASKKV_OK) cli::check(st, "tokenizing the prompt");
-  std::vector<int32_t> ids(n);
-  cli::check(maskkv_tokenize(tok, input.data(), input.size(), chat ? 0 : 1, ids.data(), n, &n),
-             "tokenizing the prompt");
-  ids.resize(n);
-  return ids;
-}
-
-bool detokenize(const maskkv_model* model, const std::vector<int32_t>& ids, std::string* text) {
-  const maskkv_tokenizer* tok = nullptr;
-  if (maskkv_model_get_tokenizer(model, &tok) != MASKKV_OK) return false;
-  size_t len = 0;
-  maskkv_status st = maskkv_detokenize(tok, ids.data(), ids.size(), 1, nullptr, 0, &len);
-  if (st != MASKKV_ERR_BUFFER_TOO_SMALL && st != MASKKV_OK) cli::check(st, "detokenizing");
-  text->assign(len, '\0');
-  cli::check(maskkv_detokenize(tok, ids.data(), ids.size(), 1, text->data(), len, &len), "detokenizing");
-  text->resize(len);
-  return true;
-}
 
 maskkv_generate_options read_options(const cli::Args& a) {
   maskkv_generate_options o;
@@ -80,6 +52,17 @@ maskkv_generate_options read_options(const cli::Args& a) {
   o.eos_confidence_inf = a.has("eos-confidence-inf");
   o.seed = a.unsigned_integer("seed", o.seed);
   o.rope_scaling = static_cast<float>(a.number("rope-scaling", o.rope_scaling));
+  o.policy = a.choice("policy", {"none", "full", "maskkv", "snapkv", "pyramidkv", "squeezeattention", "adakv"},
+                      o.policy);
+  o.budget = static_cast<int32_t>(a.integer("budget", o.budget));
+  o.online = a.has("online");
+  o.prompt_refresh = static_cast<int32_t>(a.integer("prompt-refresh", o.prompt_refresh));
+  o.response_refresh = static_cast<int32_t>(a.integer("response-refresh", o.response_refresh));
+  o.rho = static_cast<float>(a.number("rho", o.rho));
+  o.alpha = static_cast<float>(a.number("alpha", o.alpha));
+  o.beta = static_cast<float>(a.number("beta", o.beta));
+  o.window = static_cast<int32_t>(a.integer("window", o.window));
+  o.pool_kernel = static_cast<int32_t>(a.integer("pool-kernel", o.pool_kernel));
   return o;
 }
 
@@ -90,8 +73,9 @@ int cmd_generate(int argc, char** argv) {
     cli::Args args({"model", "prompt", "prompt-ids", "gen-length", "steps", "block-length",
                     "sampler", "remasking", "alg", "alg-temp", "temperature", "top-p", "top-k",
                     "cfg-scale", "threshold", "factor", "seed", "backend", "threads",
-                    "rope-scaling"},
-                   {"json", "chat", "eos-logit-inf", "eos-confidence-inf", "help"});
+                    "rope-scaling", "policy", "budget", "profile", "prompt-refresh", "response-refresh",
+                    "rho", "alpha", "beta", "window", "pool-kernel"},
+                   {"json", "chat", "eos-logit-inf", "eos-confidence-inf", "online", "help"});
     args.parse(argc, argv);
     if (args.has("help")) {
       std::fputs(kUsage, stdout);
@@ -104,8 +88,16 @@ int cmd_generate(int argc, char** argv) {
     const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
     cli::ModelHandle m(args.str("model"), backend, static_cast<int>(args.integer("threads", 0)));
 
+    struct Profile {
+      maskkv_profile* p = nullptr;
+      ~Profile() { maskkv_profile_free(p); }
+    } profile;
+    if (args.has("profile")) {
+      cli::check(maskkv_profile_load(m.model, args.str("profile").c_str(), &profile.p), "loading the profile");
+      opts.profile = profile.p;
+    }
     std::vector<int32_t> prompt = args.has("prompt")
-                                      ? tokenize_prompt(m.model, args.str("prompt"), args.has("chat"))
+                                      ? cli::tokenize_prompt(m.model, args.str("prompt"), args.has("chat"))
                                       : args.int_list("prompt-ids");
     maskkv_session* session = nullptr;
     cli::check(maskkv_session_begin(m.model, prompt.data(), prompt.size(), &opts, &session),
@@ -132,7 +124,7 @@ int cmd_generate(int argc, char** argv) {
     cli::check(maskkv_session_tokens(session, tokens.data(), tokens.size(), &n), "reading tokens");
     tokens.resize(n);
     std::string text;
-    const bool has_text = detokenize(m.model, tokens, &text);
+    const bool has_text = cli::detokenize(m.model, tokens, &text);
 
     if (args.has("json")) {
       nlohmann::json j;
@@ -144,6 +136,11 @@ int cmd_generate(int argc, char** argv) {
       j["forward_passes"] = stats.forward_passes;
       j["seconds"] = stats.seconds;
       j["peak_rss_bytes"] = stats.peak_rss_bytes;
+      j["prefill_seconds"] = stats.prefill_seconds;
+      j["policy"] = maskkv_policy_name(opts.policy);
+      j["budget"] = opts.budget;
+      j["kv_pairs_kept"] = stats.kv_pairs_kept;
+      j["kv_bytes_peak"] = stats.kv_bytes_peak;
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       return 0;
     }
@@ -154,8 +151,12 @@ int cmd_generate(int argc, char** argv) {
       for (int32_t t : tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
       std::printf("%s\n", ids.c_str());
     }
-    std::fprintf(stderr, "%d steps, %d forward passes, %.3f s, peak RSS %.1f MiB\n", stats.steps,
-                 stats.forward_passes, stats.seconds, stats.peak_rss_bytes / 1048576.0);
+    std::fprintf(stderr,
+                 "%d steps, %d forward passes, %.3f s (prefill %.3f s), policy %s, %lld prompt K/V pairs kept, "
+                 "K/V peak %.1f MiB, peak RSS %.1f MiB\n",
+                 stats.steps, stats.forward_passes, stats.seconds, stats.prefill_seconds,
+                 maskkv_policy_name(opts.policy), static_cast<long long>(stats.kv_pairs_kept),
+                 stats.kv_bytes_peak / 1048576.0, stats.peak_rss_bytes / 1048576.0);
     return 0;
   });
 }

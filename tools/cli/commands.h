@@ -4,5 +4,6 @@
 
 int cmd_generate(int argc, char** argv);
 int cmd_info(int argc, char** argv);
+int cmd_calibrate(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_detokenize(int argc, char** argv);

@@ -15,6 +15,7 @@ void usage(FILE* out) {
                "commands:\n"
                "  generate    denoise a response for a prompt (maskkv generate --help)\n"
                "  info        describe a model directory\n"
+               "  calibrate   measure a MaskKV profile on calibration prompts\n"
                "  tokenize    JSON strings on stdin -> JSON id arrays on stdout\n"
                "  detokenize  JSON id arrays on stdin -> JSON strings on stdout\n"
                "  version     print the library version\n",
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   if (cmd == "generate") return cmd_generate(argc - 1, argv + 1);
   if (cmd == "info") return cmd_info(argc - 1, argv + 1);
+  if (cmd == "calibrate") return cmd_calibrate(argc - 1, argv + 1);
   if (cmd == "tokenize") return cmd_tokenize(argc - 1, argv + 1);
   if (cmd == "detokenize") return cmd_detokenize(argc - 1, argv + 1);
   if (cmd == "version" || cmd == "--version") {

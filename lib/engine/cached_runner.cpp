@@ -1,0 +1,262 @@
+#include "engine/cached_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "core/error.h"
+#include "model/transformer.h"
+
+namespace maskkv {
+
+namespace {
+
+// Rows [begin, begin + n) of a row-major [*, width] matrix, copied.
+std::vector<float> rows_of(const float* m, int64_t begin, int64_t n, int64_t width) {
+  return std::vector<float>(m + begin * width, m + (begin + n) * width);
+}
+
+// Positions of the m response tokens whose new V is least similar (cosine) to the cached V.
+std::vector<int64_t> least_similar(const std::vector<float>& v_new, const std::vector<float>& v_old,
+                                   int64_t n, int64_t width, int64_t m) {
+  std::vector<double> sim(n);
+  for (int64_t i = 0; i < n; ++i) {
+    double dot = 0, a2 = 0, b2 = 0;
+    for (int64_t t = 0; t < width; ++t) {
+      const double a = v_new[i * width + t], b = v_old[i * width + t];
+      dot += a * b;
+      a2 += a * a;
+      b2 += b * b;
+    }
+    sim[i] = dot / std::max(std::sqrt(a2) * std::sqrt(b2), 1e-12);
+  }
+  std::vector<int64_t> idx(n);
+  std::iota(idx.begin(), idx.end(), int64_t{0});
+  std::stable_sort(idx.begin(), idx.end(), [&](int64_t a, int64_t b) { return sim[a] < sim[b]; });
+  idx.resize(m);
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
+
+}  // namespace
+
+// Fills the caches during a full pass and, on the prefill, gathers the evidence for eviction
+// and evicts (layer by layer, or after the last layer for the deferred policies).
+class CachedRunner::PrefillObserver final : public ForwardObserver {
+ public:
+  PrefillObserver(CachedRunner& r, bool prefill) : r_(r), prefill_(prefill && !r.planner_.keeps_everything()) {
+    const ModelSpec& s = r.model_->spec();
+    n_ = r.n_prompt_ + r.n_response_;
+    if (prefill_ && r.planner_.deferred()) {
+      evidence_.resize(s.n_layers);
+      full_k_.resize(s.n_layers);
+      full_v_.resize(s.n_layers);
+    }
+  }
+
+  std::vector<Backend::ScoreRequest> score_requests(int) override {
+    std::vector<Backend::ScoreRequest> req;
+    if (!prefill_) return req;
+    const int H = r_.model_->spec().n_heads;
+    if (r_.planner_.needs_mask_scores()) {
+      mask_col_.assign(static_cast<size_t>(H * n_), 0.0f);
+      req.push_back({r_.n_prompt_, n_, mask_col_.data()});
+    }
+    if (r_.planner_.needs_window_scores()) {
+      window_col_.assign(static_cast<size_t>(H * n_), 0.0f);
+      req.push_back({r_.n_prompt_ - r_.planner_.window(), r_.n_prompt_, window_col_.data()});
+    }
+    return req;
+  }
+
+  void on_attention(int l, const float* h_in, const float* attn_out, const float* k, const float* v) override {
+    const ModelSpec& s = r_.model_->spec();
+    const int64_t dkv = int64_t(s.n_kv_heads) * s.head_dim, np = r_.n_prompt_, L = r_.n_response_;
+    ResponseFeatures& rf = r_.response_[l];
+    rf.k = rows_of(k, np, L, dkv);
+    rf.v = rows_of(v, np, L, dkv);
+    rf.attn = rows_of(attn_out, np, L, s.d_model);
+    // The full K/V of this layer exist now, beside everything stored so far.
+    const uint64_t full_kv = static_cast<uint64_t>(n_ * dkv) * 2 * sizeof(float);
+    r_.stats_.kv_bytes_peak = std::max(r_.stats_.kv_bytes_peak, stored_ + full_kv);
+    stored_ += rf.kv_bytes();
+    if (!prefill_) {
+      r_.prompt_[l].assign_all(k, v, s.n_kv_heads, s.head_dim, np);
+      stored_ += r_.prompt_[l].bytes();
+      return;
+    }
+    LayerEvidence e;
+    if (r_.planner_.needs_mask_scores()) {
+      e.mask_votes = mask_voting_scores(mask_col_.data(), s.n_heads, s.n_kv_heads, n_, np);
+      e.head_preference = head_prompt_preference(mask_col_.data(), s.n_heads, s.n_kv_heads, n_, np);
+    }
+    if (r_.planner_.needs_window_scores())
+      e.window_scores = snapkv_scores(window_col_.data(), s.n_heads, s.n_kv_heads, n_,
+                                      np - r_.planner_.window(), r_.options_.pool_kernel, r_.options_.avg_pool);
+    if (r_.planner_.deferred()) {
+      e.importance = layer_importance(h_in, attn_out, n_, s.d_model);
+      evidence_[l] = std::move(e);
+      full_k_[l] = rows_of(k, 0, np, dkv);
+      full_v_[l] = rows_of(v, 0, np, dkv);
+      stored_ += 2 * full_k_[l].size() * sizeof(float);
+    } else {
+      // Evict now: layer l's full K/V never coexist with another layer's.
+      r_.prompt_[l].assign(k, v, s.n_kv_heads, s.head_dim, r_.planner_.select_layer(l, e));
+      stored_ += r_.prompt_[l].bytes();
+    }
+  }
+
+  void on_ffn(int l, const float* ffn_out) override {
+    r_.response_[l].ffn = rows_of(ffn_out, r_.n_prompt_, r_.n_response_, r_.model_->spec().d_model);
+  }
+
+  void on_final(const float* x) override {
+    const int64_t d = r_.model_->spec().d_model;
+    if (r_.n_prompt_ > 0) r_.last_prompt_final_ = rows_of(x, r_.n_prompt_ - 1, 1, d);
+  }
+
+  // For the deferred policies: select with every layer's evidence and compact.
+  void finish() {
+    if (!prefill_ || !r_.planner_.deferred()) return;
+    const ModelSpec& s = r_.model_->spec();
+    std::vector<KeptPositions> kept = r_.planner_.select_all(evidence_);
+    for (int l = 0; l < s.n_layers; ++l) {
+      r_.prompt_[l].assign(full_k_[l].data(), full_v_[l].data(), s.n_kv_heads, s.head_dim, std::move(kept[l]));
+      std::vector<float>().swap(full_k_[l]);
+      std::vector<float>().swap(full_v_[l]);
+    }
+  }
+
+ private:
+  CachedRunner& r_;
+  bool prefill_;
+  int64_t n_ = 0;
+  uint64_t stored_ = 0;
+  std::vector<float> mask_col_, window_col_;
+  std::vector<LayerEvidence> evidence_;
+  std::vector<std::vector<float>> full_k_, full_v_;
+};
+
+CachedRunner::CachedRunner(std::shared_ptr<const Model> model, const CacheOptions& options,
+                           int64_t n_prompt, int64_t n_response, double rope_scaling)
+    : model_(std::move(model)),
+      options_(options),
+      planner_(options, model_->spec().n_layers, model_->spec().n_kv_heads, n_prompt),
+      n_prompt_(n_prompt),
+      n_response_(n_response),
+      rope_theta_(model_->spec().rope_theta * rope_scaling) {
+  const ModelSpec& s = model_->spec();
+  const bool dream = s.family == Family::dream;
+  prompt_refresh_ = options.prompt_refresh > 0 ? options.prompt_refresh : (dream ? 25 : 50);
+  response_refresh_ = options.response_refresh > 0 ? options.response_refresh : (dream ? 2 : 5);
+  prompt_.resize(s.n_layers);
+  response_.resize(s.n_layers);
+  std::vector<int64_t> positions(n_response);
+  std::iota(positions.begin(), positions.end(), n_prompt);
+  rope_tables(positions, s.head_dim, rope_theta_, cos_, sin_);
+}
+
+void CachedRunner::account() {
+  stats_.kv_pairs_kept = 0;
+  stats_.kv_bytes = 0;
+  for (size_t l = 0; l < prompt_.size(); ++l) {
+    stats_.kv_pairs_kept += prompt_[l].pairs();
+    stats_.kv_bytes += prompt_[l].bytes() + response_[l].kv_bytes();
+  }
+  stats_.kv_bytes_peak = std::max(stats_.kv_bytes_peak, stats_.kv_bytes);
+}
+
+std::vector<float> CachedRunner::logits(const std::vector<int32_t>& x, const std::vector<int64_t>& rows) {
+  const int call = calls_++;
+  std::vector<float> out;
+  if (call == 0 || (!evicts(options_.policy) && call % prompt_refresh_ == 0)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    out = full_pass(x, rows);
+    if (call == 0) stats_.prefill_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++stats_.full_passes;
+  } else if (call % response_refresh_ == 0) {
+    out = response_pass(x, rows, false);
+    ++stats_.response_passes;
+  } else {
+    out = response_pass(x, rows, true);
+    ++stats_.partial_passes;
+  }
+  account();
+  return out;
+}
+
+std::vector<float> CachedRunner::full_pass(const std::vector<int32_t>& x, const std::vector<int64_t>& rows) {
+  PrefillObserver obs(*this, calls_ == 1);
+  std::vector<float> out = forward_logits(model_->spec(), model_->weights(), model_->backend(), x.data(),
+                                          static_cast<int64_t>(x.size()), rows, rope_theta_, &obs);
+  obs.finish();
+  return out;
+}
+
+std::vector<float> CachedRunner::response_pass(const std::vector<int32_t>& x, const std::vector<int64_t>& rows,
+                                               bool partial) {
+  const ModelSpec& s = model_->spec();
+  const Weights& w = model_->weights();
+  Backend& be = model_->backend();
+  const int64_t L = n_response_, d = s.d_model, dq = int64_t(s.n_heads) * s.head_dim,
+                dkv = int64_t(s.n_kv_heads) * s.head_dim, f = s.mlp_hidden, half = s.head_dim / 2;
+  const int64_t m = partial ? static_cast<int64_t>(std::floor(options_.rho * L)) : L;
+  std::vector<float> xr(L * d), h(L * d), v_new(L * dkv), q(m * dq), k(m * dkv), att(m * dq),
+      o(m * d), hs(m * d), gate(m * f), up(m * f), cs(m * half), sn(m * half);
+  be.embed(x.data() + n_prompt_, L, w.embed, xr.data());
+  for (int l = 0; l < s.n_layers; ++l) {
+    const LayerWeights& W = w.layers[l];
+    ResponseFeatures& rf = response_[l];
+    const PromptKV& pk = prompt_[l];
+    // Which response tokens get fresh features in this layer.
+    be.rmsnorm(xr.data(), L, d, W.attn_norm.data(), s.rms_norm_eps, h.data());
+    be.linear(h.data(), L, W.wv, s.qkv_bias ? W.v_bias.data() : nullptr, v_new.data());
+    std::vector<int64_t> sel(L);
+    std::iota(sel.begin(), sel.end(), int64_t{0});
+    if (partial) sel = least_similar(v_new, rf.v, L, dkv, m);
+    rf.v = v_new;
+    if (m > 0) {
+      for (int64_t i = 0; i < m; ++i) {
+        std::copy(h.begin() + sel[i] * d, h.begin() + (sel[i] + 1) * d, hs.begin() + i * d);
+        std::copy(cos_.begin() + sel[i] * half, cos_.begin() + (sel[i] + 1) * half, cs.begin() + i * half);
+        std::copy(sin_.begin() + sel[i] * half, sin_.begin() + (sel[i] + 1) * half, sn.begin() + i * half);
+      }
+      be.linear(hs.data(), m, W.wq, s.qkv_bias ? W.q_bias.data() : nullptr, q.data());
+      be.linear(hs.data(), m, W.wk, s.qkv_bias ? W.k_bias.data() : nullptr, k.data());
+      be.rope(q.data(), m, s.n_heads, s.head_dim, cs.data(), sn.data());
+      be.rope(k.data(), m, s.n_kv_heads, s.head_dim, cs.data(), sn.data());
+      for (int64_t i = 0; i < m; ++i) std::copy(k.begin() + i * dkv, k.begin() + (i + 1) * dkv, rf.k.begin() + sel[i] * dkv);
+      be.attention_ragged(q.data(), m, pk.k.data(), pk.v.data(), pk.offsets.data(), rf.k.data(), rf.v.data(), L,
+                          s.n_heads, s.n_kv_heads, s.head_dim, att.data());
+      be.linear(att.data(), m, W.wo, nullptr, o.data());
+      for (int64_t i = 0; i < m; ++i) std::copy(o.begin() + i * d, o.begin() + (i + 1) * d, rf.attn.begin() + sel[i] * d);
+    }
+    be.add(xr.data(), rf.attn.data(), L * d);
+    if (m > 0) {
+      for (int64_t i = 0; i < m; ++i) std::copy(xr.begin() + sel[i] * d, xr.begin() + (sel[i] + 1) * d, o.begin() + i * d);
+      be.rmsnorm(o.data(), m, d, W.ffn_norm.data(), s.rms_norm_eps, hs.data());
+      be.linear(hs.data(), m, W.w_gate, nullptr, gate.data());
+      be.linear(hs.data(), m, W.w_up, nullptr, up.data());
+      be.swiglu(gate.data(), up.data(), m * f, gate.data());
+      be.linear(gate.data(), m, W.w_down, nullptr, o.data());
+      for (int64_t i = 0; i < m; ++i) std::copy(o.begin() + i * d, o.begin() + (i + 1) * d, rf.ffn.begin() + sel[i] * d);
+    }
+    be.add(xr.data(), rf.ffn.data(), L * d);
+  }
+  // Mask-only projection: the LM head on the rows that are read.
+  std::vector<float> picked(rows.size() * d);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const float* src;
+    if (rows[i] >= n_prompt_)
+      src = xr.data() + (rows[i] - n_prompt_) * d;
+    else if (rows[i] == n_prompt_ - 1 && !last_prompt_final_.empty())
+      src = last_prompt_final_.data();
+    else
+      fail(Code::internal, "cached pass asked for prompt row " + std::to_string(rows[i]));
+    std::copy(src, src + d, picked.begin() + i * d);
+  }
+  return lm_head(s, w, be, picked.data(), static_cast<int64_t>(rows.size()));
+}
+
+}  // namespace maskkv
