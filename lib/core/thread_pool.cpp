@@ -55,11 +55,13 @@ void ThreadPool::worker(int index) {
 
 void ThreadPool::parallel_for(size_t n, const std::function<void(int, size_t, size_t)>& fn) {
   if (n == 0) return;
+  // One loop at a time, also on the single-thread path: callers' per-thread scratch buffers are
+  // indexed by thread index, so two concurrent loops must never share index 0.
+  std::lock_guard<std::mutex> run_lock(run_mutex_);
   if (n_threads_ == 1 || n == 1) {
     fn(0, 0, n);
     return;
   }
-  std::lock_guard<std::mutex> run_lock(run_mutex_);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job_ = &fn;

@@ -1,6 +1,7 @@
 // A fixed pool of worker threads for data-parallel loops. The calling thread takes part, so a
-// pool of n threads starts n - 1 workers. parallel_for is not re-entrant: call it from one
-// thread at a time (each model owns its pool; sessions of one model serialise on it).
+// pool of n threads starts n - 1 workers. parallel_for may be called from several threads (the
+// sessions of one shared model): the loops run one after another. It is not re-entrant: the
+// body must not call parallel_for on the same pool.
 #pragma once
 
 #include <condition_variable>
