@@ -139,7 +139,8 @@ std::vector<std::vector<int64_t>> maskkv_budgets(const std::vector<double>& I,
     out[l].resize(H);
     for (int h = 0; h < H; ++h) {
       const double p_hat = sum > 0 ? P[l][h] / sum : 1.0 / H;
-      out[l][h] = static_cast<int64_t>(std::floor(alpha * k_l + (1 - alpha) * H * k_l * p_hat));
+      // + 1e-9: an argument that is an integer in exact arithmetic may land just below it.
+      out[l][h] = static_cast<int64_t>(std::floor(alpha * k_l + (1 - alpha) * H * k_l * p_hat + 1e-9));
     }
   }
   return out;

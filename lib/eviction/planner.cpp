@@ -24,7 +24,10 @@ EvictionPlanner::EvictionPlanner(const CacheOptions& o, int n_layers, int n_kv_h
     if (o.window > n_prompt)
       fail(Code::invalid_argument, "window " + std::to_string(o.window) + " is larger than the prompt (" +
                                        std::to_string(n_prompt) + " tokens)");
-    window_ = snap_window(o.window, n_prompt, o.budget);
+    // SqueezeAttention's per-layer budgets can exceed B, so its window is clipped per layer
+    // (select_all) rather than by B here.
+    window_ = p == Policy::squeezeattention ? std::min<int64_t>(o.window, n_prompt)
+                                            : snap_window(o.window, n_prompt, o.budget);
   }
   deferred_ = p == Policy::squeezeattention || (p == Policy::maskkv && o.online);
   if (p == Policy::pyramidkv) pyramid_ = pyramid_prefix_budgets(n_layers, o.budget, window_, n_prompt);
