@@ -19,7 +19,10 @@ namespace maskkv {
 
 namespace {
 
-constexpr int64_t kAttentionRows = 256;  // query rows per attention task
+// Query rows per attention task: as many as keep the score block near 1 MiB (it is written by
+// one GEMM, exponentiated, then read by the next, so it should stay in cache), 16 to 256.
+constexpr int64_t kAttentionRows = 256;
+constexpr int64_t kScoreBlockFloats = 256 * 1024;
 
 class CpuBackend final : public Backend {
  public:
@@ -130,7 +133,7 @@ class CpuBackend final : public Backend {
       acc.resize(static_cast<size_t>(pool_.size()) * n_scores);
       for (auto& a : acc) a.assign(static_cast<size_t>(n_heads * n_kv), 0.0f);
     }
-    attend(n_q, n_heads, [&](int tid, int h, int64_t r0, int64_t nr, std::vector<float>& s) {
+    attend(n_q, n_kv, n_heads, [&](int tid, int h, int64_t r0, int64_t nr, std::vector<float>& s) {
       const int kvh = h / group;
       const int64_t width = n_kv;
       s.resize(static_cast<size_t>(nr * width));
@@ -169,7 +172,8 @@ class CpuBackend final : public Backend {
     const int group = n_heads / n_kv_heads;
     const int ldq = n_heads * head_dim, ldkv = n_kv_heads * head_dim;
     const float scale = 1.0f / std::sqrt(float(head_dim));
-    attend(n_q, n_heads, [&](int, int h, int64_t r0, int64_t nr, std::vector<float>& s) {
+    attend(n_q, prompt_offsets[n_kv_heads] / n_kv_heads + n_resp, n_heads,
+           [&](int, int h, int64_t r0, int64_t nr, std::vector<float>& s) {
       const int kvh = h / group;
       const int64_t np = prompt_offsets[kvh + 1] - prompt_offsets[kvh];
       const int64_t width = np + n_resp;
@@ -228,13 +232,14 @@ class CpuBackend final : public Backend {
  private:
   // Runs body(thread, head, first_row, rows, scratch) over every (head, chunk of query rows).
   template <class Body>
-  void attend(int64_t n_q, int n_heads, Body&& body) {
-    const int64_t chunks = (n_q + kAttentionRows - 1) / kAttentionRows;
+  void attend(int64_t n_q, int64_t keys, int n_heads, Body&& body) {
+    const int64_t rows = std::clamp<int64_t>(kScoreBlockFloats / std::max<int64_t>(keys, 1), 16, kAttentionRows);
+    const int64_t chunks = (n_q + rows - 1) / rows;
     pool_.parallel_for(static_cast<size_t>(chunks * n_heads), [&](int tid, size_t b, size_t e) {
       for (size_t task = b; task < e; ++task) {
         const int h = static_cast<int>(task % n_heads);
-        const int64_t r0 = static_cast<int64_t>(task / n_heads) * kAttentionRows;
-        body(tid, h, r0, std::min(kAttentionRows, n_q - r0), scratch_[tid]);
+        const int64_t r0 = static_cast<int64_t>(task / n_heads) * rows;
+        body(tid, h, r0, std::min(rows, n_q - r0), scratch_[tid]);
       }
     });
   }
