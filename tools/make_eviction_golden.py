@@ -19,6 +19,12 @@ cached_generate.json  LLaDA generations (temperature 0, low_confidence) with eve
                   per step (7 significant digits, for a tolerance comparison), how many calls
                   were full / response-refresh / partial, and the smallest decision margin.
 
+Models: llada_f32 and dream_f32 (2 layers; the full case grid), then llada_deep_f32 (6 layers,
+2 KV heads; snapkv/pyramidkv/adakv/squeezeattention/maskkv at budgets 8, 16, 24, 48), whose
+cases exercise the layer-level allocation (MaskKV's boundary/middle split, PyramidKV's excess
+taken back, SqueezeAttention's three clusters, required on every evicting case). New cases are
+appended, so the entries of the 2-layer models stay byte-identical.
+
 Every prompt is drawn from a seeded generator (ids < 300); a prompt is accepted only when every
 case built on it has min_gap >= TARGET_GAP (else the next seed is tried), so that float32
 rounding differences between the engine and this reference cannot change a selection.
@@ -45,7 +51,12 @@ from tools.reference.sampling import Margins, llada_generate  # noqa: E402
 torch.set_num_threads(1)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODELS = ("llada_f32", "dream_f32")
+MODELS = ("llada_f32", "dream_f32", "llada_deep_f32")
+# llada_deep_f32 (6 layers, 2 KV heads) exercises the layer-level allocation that 2 layers
+# cannot: MaskKV's boundary/middle split, PyramidKV's falling budgets and the excess taken back,
+# SqueezeAttention's k-means over layers. Its cases are appended after the 2-layer models'.
+DEEP_MODELS = ("llada_deep_f32",)
+MODEL_TAG = {"llada_f32": "llada", "dream_f32": "dream", "llada_deep_f32": "llada_deep"}
 GEN = 16
 TARGET_GAP = 1e-4
 MIN_GAP = 1e-5
@@ -54,7 +65,9 @@ CALIB_LENGTHS = (24, 40, 64, 100)
 PROMPT_LENGTHS = (40, 150)
 SEED_BASE = {("llada_f32", 40): 1000, ("llada_f32", 150): 2000,
              ("dream_f32", 40): 3000, ("dream_f32", 150): 4000,
-             ("llada_f32", "calib"): 5000, ("dream_f32", "calib"): 6000}
+             ("llada_f32", "calib"): 5000, ("dream_f32", "calib"): 6000,
+             ("llada_deep_f32", 40): 11000, ("llada_deep_f32", 150): 12000,
+             ("llada_deep_f32", "calib"): 13000}
 ALPHA_BETA_VARIANT = (0.3, 0.2)
 KEY_ORDER = ["name", "model", "prompt_ids", "gen_length", "policy", "budget", "window",
              "pool_kernel", "pool", "alpha", "beta", "profile", "online", "kept", "budgets",
@@ -72,8 +85,30 @@ def budgets_for(n_p):
     return [8, 16, 24, 48, n_p]      # n_p itself: no eviction
 
 
-def case_specs(n_p):
-    """(policy, budget, window, kernel, pool, alpha, beta, offline?, online) for one prompt."""
+DEEP_BUDGETS = [8, 16, 24, 48]
+
+
+def deep_case_specs(n_p):
+    """The cases of a deep model: snapkv, pyramidkv, adakv, squeezeattention with window 4
+    kernel 3 (and window 32 kernel 7 for the 150-token prompt), MaskKV offline and online;
+    budgets 8, 16, 24, 48 (48 >= n_p for the 40-token prompt: no eviction)."""
+    specs = []
+    windows = [(4, 3)] if n_p == 40 else [(32, 7), (4, 3)]
+    for policy in ("snapkv", "pyramidkv", "adakv", "squeezeattention"):
+        for window, kernel in windows:
+            for B in DEEP_BUDGETS:
+                specs.append((policy, B, window, kernel, "max", ev.MASKKV_ALPHA,
+                              ev.MASKKV_BETA, False))
+    for online in (False, True):
+        for B in DEEP_BUDGETS:
+            specs.append(("maskkv", B, 32, 7, "max", ev.MASKKV_ALPHA, ev.MASKKV_BETA, online))
+    return specs
+
+
+def case_specs(mname, n_p):
+    """(policy, budget, window, kernel, pool, alpha, beta, online) for one prompt."""
+    if mname in DEEP_MODELS:
+        return deep_case_specs(n_p)
     specs = []
     for policy in ("snapkv", "pyramidkv", "adakv", "squeezeattention"):
         for window, kernel in ((32, 7), (4, 3)):
@@ -113,7 +148,7 @@ def zero_pref_profile(profile):
 
 def case_name(model, n_p, spec):
     policy, B, window, kernel, pool, alpha, beta, online = spec
-    name = "%s_p%d_%s" % (model.split("_")[0], n_p, policy)
+    name = "%s_p%d_%s" % (MODEL_TAG[model], n_p, policy)
     if policy == "maskkv":
         name += "_online" if online else "_offline"
         if alpha == ZERO_PREF_ALPHA:
@@ -189,8 +224,8 @@ def check_selection(pf, spec, sel):
         assert sel.kept[0][0] == [] and sel.kept[-1][-1] == [], "zero preference keeps tokens"
     if B < n_p and policy in ("snapkv", "maskkv"):
         assert total <= B * pf.D * pf.H_kv
-    if B < n_p and policy == "pyramidkv" and pf.D <= 2:
-        assert total == B * pf.D * pf.H_kv, "pyramid mean budget must be exactly B for D <= 2"
+    if B < n_p and policy == "pyramidkv":
+        assert total == B * pf.D * pf.H_kv, "pyramid mean budget must be exactly B"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +234,7 @@ def build_cases(model, mname, n_p, profile, prompt):
     assert torch.equal(pf.logits, model.forward(pf.ids)), "prefill differs from Model.forward"
     crosscheck_scores(pf)
     out = []
-    for spec in case_specs(n_p):
+    for spec in case_specs(mname, n_p):
         policy, B, window, kernel, pool, alpha, beta, online = spec
         prof = profile if (policy == "maskkv" and not online) else None
         if prof is not None and alpha == ZERO_PREF_ALPHA:
@@ -209,6 +244,44 @@ def build_cases(model, mname, n_p, profile, prompt):
         check_selection(pf, spec, sel)
         out.append((spec, sel, prof))
     return pf, out
+
+
+def structure_ok(mname, results):
+    """Deep models must exercise the layer-level allocation: SqueezeAttention's k-means has to
+    end with three non-empty clusters on every evicting case of the prompt."""
+    if mname not in DEEP_MODELS:
+        return True
+    for spec, sel, _ in results:
+        if spec[0] == "squeezeattention" and "kmeans" in sel.info:
+            if len(set(sel.info["kmeans"]["assign"])) != ev.SQUEEZE_CLUSTERS:
+                return False
+    return True
+
+
+def deep_report(mname, n_p, results):
+    """What the layer-level allocators did on a deep model's prompt (for the report)."""
+    lines, seen = [], set()
+    for spec, sel, _ in results:
+        policy, B, window, kernel = spec[:4]
+        name = case_name(mname, n_p, spec)
+        if policy == "squeezeattention" and "kmeans" in sel.info:
+            km = sel.info["kmeans"]
+            if "scores" not in seen:
+                seen.add("scores")
+                lines.append("    squeeze layer scores %s -> clusters %s, centroids %s, "
+                             "low layers %s, k-means margin %.3g"
+                             % (["%.5f" % v for v in sel.info["layer_scores"]], km["assign"],
+                                ["%.5f" % v for v in km["centroids"]], sel.info["low"],
+                                km["margin"]))
+            lines.append("    %-44s layer budgets %s" % (name, sel.info["layer_budgets"]))
+        elif policy == "pyramidkv" and "prefix_budgets" in sel.info:
+            _, rem = ev.pyramid_prefix_budgets(B, min(window, n_p), n_p, len(sel.kept))
+            lines.append("    %-44s prefix budgets %s, excess taken back %d"
+                         % (name, sel.info["prefix_budgets"], -rem))
+        elif policy == "maskkv" and "k_l" in sel.info:
+            lines.append("    %-44s k_l %s, k_lh %s"
+                         % (name, ["%.3f" % v for v in sel.info["k_l"]], sel.budgets))
+    return lines
 
 
 def min_gap_of(results):
@@ -337,7 +410,7 @@ def main():
             prof = ev.calibrate(model, samples)
             fm = ev.INF
             for n_p in PROMPT_LENGTHS:
-                for spec in case_specs(n_p):
+                for spec in case_specs(mname, n_p):
                     policy, B, _, _, _, alpha, beta, online = spec
                     if policy != "maskkv" or online or B >= n_p:
                         continue
@@ -372,11 +445,15 @@ def main():
                 prompt = random_prompt(seed, n_p)
                 pf, results = build_cases(model, mname, n_p, profile, prompt)
                 g = min_gap_of(results)
-                if best is None or g[0] > best[0][0]:
-                    best = (g, seed, prompt, results)
-                if g[0] >= TARGET_GAP:
+                ok = structure_ok(mname, results)
+                if best is None or (ok, g[0]) > (best[4], best[0][0]):
+                    best = (g, seed, prompt, results, ok)
+                if ok and g[0] >= TARGET_GAP:
                     break
-            g, seed, prompt, results = best
+            g, seed, prompt, results, ok = best
+            if not ok:
+                raise SystemExit("%s n_p %d: no prompt gives SqueezeAttention three clusters"
+                                 % (mname, n_p))
             if g[0] < MIN_GAP:
                 raise SystemExit("%s n_p %d: smallest gap %.3g below %.0e (%s)"
                                  % (mname, n_p, g[0], MIN_GAP, g[1:]))
@@ -396,6 +473,8 @@ def main():
                 v, cname, where = kinds[kind]
                 report.append("    %-22s %.3g  (%s %s)" % (kind, v, cname,
                                                             "" if where is None else where))
+            if mname in DEEP_MODELS:
+                report.extend(deep_report(mname, n_p, results))
             for spec, sel, prof in results:
                 policy, B, window, kernel, pool, alpha, beta, online = spec
                 rec = {"name": case_name(mname, n_p, spec), "model": mname,
@@ -429,7 +508,7 @@ def main():
         counts[key] = counts.get(key, 0) + 1
     print("\neviction.json: %d cases" % len(cases))
     for key in sorted(counts):
-        print("  %-10s %-18s %d" % (key[0], key[1], counts[key]))
+        print("  %-14s %-18s %d" % (key[0], key[1], counts[key]))
     print("cached_generate.json: %d cases" % ng)
     for p in (cpath, epath, gpath):
         print("%s: %d bytes" % (os.path.relpath(p, REPO), os.path.getsize(p)))

@@ -3,7 +3,10 @@
 byte-identical files).
 
   tests/fixtures/models/llada_f32, llada_bf16, llada_f16, llada_sharded_bf16, dream_f32, dream_bf16
-  models/demo  (a random-weight LLaDA-architecture bf16 placeholder for the demo model)
+  tests/fixtures/models/llada_deep_f32  (6 layers, width 32, 2 heads: exercises the layer-level
+                                         budget allocation of the eviction policies)
+
+It never writes outside tests/fixtures/models (models/demo is not generated here).
 
 The bf16/f16 checkpoints hold the bf16/f16-rounded values of the same float32 weights.
 Scales are chosen so that logits are peaky (std of a few units) and attention depends on
@@ -80,10 +83,11 @@ DREAM_CONFIG = {
     "use_sliding_window": False,
 }
 
-DEMO_CONFIG = dict(LLADA_CONFIG, d_model=256, n_heads=4, n_kv_heads=4, n_layers=4,
-                   mlp_hidden_size=512, vocab_size=512, embedding_size=512,
-                   max_sequence_length=2048, mask_token_id=500, eos_token_id=501,
-                   pad_token_id=501, bos_token_id=503, eot_token_id=502)
+# Deeper and narrower: 6 layers, so that MaskKV's boundary/middle split, PyramidKV's falling
+# budgets and SqueezeAttention's layer clustering are exercised (the 2-layer fixtures cannot).
+LLADA_DEEP_CONFIG = dict(LLADA_CONFIG, d_model=32, n_heads=2, n_kv_heads=2, n_layers=6,
+                         mlp_hidden_size=48, vocab_size=320, embedding_size=320,
+                         max_sequence_length=256)
 
 TORCH_DTYPE = {"F32": "float32", "BF16": "bfloat16", "F16": "float16"}
 
@@ -204,19 +208,6 @@ def write_model(directory, config, weights, dtype, shards=1):
                 "weight_map": {n: weight_map[n] for n in sorted(weight_map)}})
 
 
-DEMO_README = """# Demo model (placeholder)
-
-This directory holds an **untrained, random-weight** LLaDA-architecture checkpoint (bf16,
-d_model 256, 4 layers, 4 heads, MLP 512, vocabulary 512, max_sequence_length 2048; mask id 500,
-EOS/pad 501, EoT 502, BOS 503). It only stands in for the trained demo model until that model
-exists, so that loading, generation and packaging can be exercised end to end. Its outputs are
-meaningless token sequences.
-
-It is generated deterministically by `tools/make_test_checkpoints.py`
-(`/usr/bin/python3 tools/make_test_checkpoints.py`); do not edit it by hand.
-"""
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out-root", default=REPO, help="repository root to write into")
@@ -226,6 +217,7 @@ def main():
 
     llada = make_weights("llada", LLADA_CONFIG, seed=20250101)
     dream = make_weights("dream", DREAM_CONFIG, seed=20250202)
+    deep = make_weights("llada", LLADA_DEEP_CONFIG, seed=20250404)
     written = []
     for name, cfg, w, dtype, shards in (
             ("llada_f32", LLADA_CONFIG, llada, "F32", 1),
@@ -233,17 +225,11 @@ def main():
             ("llada_f16", LLADA_CONFIG, llada, "F16", 1),
             ("llada_sharded_bf16", LLADA_CONFIG, llada, "BF16", 2),
             ("dream_f32", DREAM_CONFIG, dream, "F32", 1),
-            ("dream_bf16", DREAM_CONFIG, dream, "BF16", 1)):
+            ("dream_bf16", DREAM_CONFIG, dream, "BF16", 1),
+            ("llada_deep_f32", LLADA_DEEP_CONFIG, deep, "F32", 1)):
         d = os.path.join(fixtures, name)
         write_model(d, cfg, w, dtype, shards)
         written.append(d)
-
-    demo_dir = os.path.join(args.out_root, "models", "demo")
-    demo = make_weights("llada", DEMO_CONFIG, seed=20250303)
-    write_model(demo_dir, DEMO_CONFIG, demo, "BF16")
-    with open(os.path.join(demo_dir, "README.md"), "w", encoding="utf-8") as f:
-        f.write(DEMO_README)
-    written.append(demo_dir)
 
     for d in written:
         size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))

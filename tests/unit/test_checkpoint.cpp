@@ -41,7 +41,7 @@ void with_config(const TempDir& d, const char* fixture, const std::function<void
 }  // namespace
 
 TEST(Checkpoint, LoadsEveryFixture) {
-  for (const char* name : {"llada_f32", "llada_bf16", "llada_f16", "llada_sharded_bf16", "dream_f32", "dream_bf16"}) {
+  for (const char* name : {"llada_f32", "llada_bf16", "llada_f16", "llada_sharded_bf16", "dream_f32", "dream_bf16", "llada_deep_f32"}) {
     auto m = load(testutil::fixture(std::string("models/") + name));
     EXPECT_GT(m->spec().n_layers, 0) << name;
   }

@@ -311,16 +311,26 @@ def squeeze_layer_budgets(scores, B, n_p, fraction_num=2, fraction_den=5):
     at min, lower median, max; assignment to the nearest centroid (ties: the lower centroid);
     centroids recomputed as cluster means (an empty cluster keeps its centroid); stop when the
     assignment no longer changes (at most 100 rounds). Low group = the cluster whose centroid is
-    lowest (ties: the lower cluster index). Returns (budgets, low layers, diagnostics)."""
+    lowest (ties: the lower cluster index). Returns (budgets, low layers, diagnostics: the final
+    centroids and assignment, and `margin`, the smallest relative advantage of a chosen centroid
+    over the nearest other one in any round)."""
     D = len(scores)
     srt = sorted(scores)
     cent = [srt[0], srt[(D - 1) // 2], srt[-1]]
     assign = None
+    margin = INF
     for _ in range(SQUEEZE_MAX_ROUNDS):
         new = []
         for s in scores:
             best = min(range(SQUEEZE_CLUSTERS), key=lambda c: (abs(s - cent[c]), cent[c], c))
             new.append(best)
+            # robustness of this assignment: how much nearer the chosen centroid is than the
+            # nearest centroid of another value (equal centroids tie structurally), relative
+            # to the scale of the scores
+            d1 = abs(s - cent[best])
+            others = [abs(s - cent[c]) for c in range(SQUEEZE_CLUSTERS) if cent[c] != cent[best]]
+            if others:
+                margin = min(margin, (min(others) - d1) / max(abs(s), abs(cent[best]), 1e-30))
         if new == assign:
             break
         assign = new
@@ -336,7 +346,7 @@ def squeeze_layer_budgets(scores, B, n_p, fraction_num=2, fraction_den=5):
         lowb = (fraction_num * B) // fraction_den  # floor(0.4 * B), exactly
         other = (D * B - len(low) * lowb) // (D - len(low))
         budgets = [min(n_p, lowb if l in low else other) for l in range(D)]
-    return budgets, low, {"centroids": cent, "assign": assign}
+    return budgets, low, {"centroids": cent, "assign": assign, "margin": margin}
 
 
 def maskkv_head_budgets(B, D, H_kv, I, P, alpha=MASKKV_ALPHA, beta=MASKKV_BETA):
@@ -582,6 +592,8 @@ def evict(pf, policy, budget, window=32, pool_kernel=7, pool="max", alpha=MASKKV
         gaps = [_rel(srt[i], srt[i + 1]) for i in range(len(srt) - 1)]
         if gaps:
             sel.gap("squeeze_layer_scores", min(gaps), None)
+        sel.gap("squeeze_kmeans", diag["margin"], None)
+        sel.info["kmeans"] = diag
         sel.info["layer_scores"] = scores
         sel.info["layer_budgets"] = lb
         sel.info["low"] = low
