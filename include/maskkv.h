@@ -191,6 +191,9 @@ typedef struct maskkv_generate_options {
   float beta;               /* MaskKV base share of the budget; 0.4 */
   int32_t window;           /* SnapKV observation window; 32 */
   int32_t pool_kernel;      /* SnapKV max-pooling kernel (odd); 7 */
+  uint64_t kv_memory_limit; /* bytes of K/V and feature cache a session may hold at its peak;
+                               exceeding it fails at maskkv_session_begin with
+                               MASKKV_ERR_OUT_OF_MEMORY, before anything is allocated; 0 = none */
 } maskkv_generate_options;
 
 MASKKV_API void maskkv_generate_default_options(maskkv_generate_options* options);

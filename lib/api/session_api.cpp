@@ -47,6 +47,7 @@ GenerateOptions to_engine(const maskkv_generate_options& o) {
   g.cache.beta = o.beta;
   g.cache.window = o.window;
   g.cache.pool_kernel = o.pool_kernel;
+  g.cache.memory_limit = o.kv_memory_limit;
   return g;
 }
 
@@ -118,6 +119,7 @@ MASKKV_API void maskkv_generate_default_options(maskkv_generate_options* o) {
   o->beta = 0.4f;
   o->window = 32;
   o->pool_kernel = 7;
+  o->kv_memory_limit = 0;
 }
 
 MASKKV_API maskkv_status maskkv_session_begin(const maskkv_model* model, const int32_t* prompt,

@@ -18,6 +18,26 @@ void check_range(double v, double lo, double hi, const char* name) {
 
 }  // namespace
 
+uint64_t cache_bytes_bound(const GenerateOptions& o, const ModelSpec& s, int64_t n_p) {
+  const uint64_t f = sizeof(float), D = s.n_layers, dkv = uint64_t(s.n_kv_heads) * s.head_dim;
+  const uint64_t L = static_cast<uint64_t>(o.gen_length), n = static_cast<uint64_t>(n_p) + L;
+  const uint64_t layer_full_kv = n * dkv * 2 * f;  // one layer's K/V during a full pass
+  if (o.cache.policy == Policy::none) return layer_full_kv;
+  const uint64_t response = D * L * (2 * dkv + 2 * uint64_t(s.d_model)) * f;
+  uint64_t prompt_pairs = static_cast<uint64_t>(n_p);
+  if (evicts(o.cache.policy) && o.cache.budget < n_p) {
+    // SqueezeAttention can give a layer more than B (at most D * B in total per head).
+    const uint64_t per_head = o.cache.policy == Policy::squeezeattention ? D * o.cache.budget : o.cache.budget;
+    prompt_pairs = std::min<uint64_t>(per_head, static_cast<uint64_t>(n_p));
+  }
+  const uint64_t kept = D * prompt_pairs * dkv * 2 * f;
+  const bool deferred = o.cache.policy == Policy::squeezeattention ||
+                        (o.cache.policy == Policy::maskkv && o.cache.online);
+  // Deferred eviction holds every layer's full prompt K/V until the prefill ends.
+  const uint64_t transient = deferred ? D * uint64_t(n_p) * dkv * 2 * f + layer_full_kv : layer_full_kv;
+  return std::max(kept, transient) + response + layer_full_kv;
+}
+
 GenerateOptions resolve_options(const GenerateOptions& in, const ModelSpec& spec,
                                 int64_t prompt_length) {
   GenerateOptions o = in;
@@ -76,6 +96,11 @@ GenerateOptions resolve_options(const GenerateOptions& in, const ModelSpec& spec
   if (c.policy != Policy::none && o.cfg_scale > 0)
     fail(Code::unsupported, std::string("cfg_scale: classifier-free guidance runs only with policy none, not ") +
                                 policy_name(c.policy));
+  const uint64_t need = cache_bytes_bound(o, spec, prompt_length);
+  if (c.memory_limit > 0 && need > c.memory_limit)
+    fail(Code::out_of_memory, "policy " + std::string(policy_name(c.policy)) + " needs up to " +
+                                  std::to_string(need) + " bytes of K/V cache for this prompt, above the limit of " +
+                                  std::to_string(c.memory_limit) + " (kv_memory_limit)");
   const int64_t context = context_length_for_scaling(spec, o.rope_scaling);
   if (prompt_length + o.gen_length > context)
     fail(Code::out_of_range, "prompt (" + std::to_string(prompt_length) + " tokens) + gen_length (" +

@@ -35,4 +35,8 @@ struct GenerateOptions {
 GenerateOptions resolve_options(const GenerateOptions& options, const ModelSpec& spec,
                                 int64_t prompt_length);
 
+// An upper bound of the K/V and feature-cache bytes a generation holds at its peak (the
+// transient full-layer K/V of a pass included), from the options alone.
+uint64_t cache_bytes_bound(const GenerateOptions& resolved, const ModelSpec& spec, int64_t prompt_length);
+
 }  // namespace maskkv

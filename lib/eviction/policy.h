@@ -36,6 +36,7 @@ struct CacheOptions {
   bool avg_pool = false;     // SnapKV average instead of max pooling
   bool online = false;       // MaskKV: budgets from this prompt instead of a profile
   std::shared_ptr<const Profile> profile;  // MaskKV offline budgets
+  uint64_t memory_limit = 0;  // bytes of K/V + feature cache at the peak; 0 = unlimited
 };
 
 }  // namespace maskkv

@@ -218,3 +218,23 @@ TEST(CachedRunner, SessionsUnderEveryPolicyFinish) {
       EXPECT_GT(s.stats().kv_bytes_peak, 0u);
     }
 }
+
+TEST(CachedRunner, MemoryLimitFailsBeforeAllocatingAndBoundsThePeak) {
+  auto m = model("llada_f32");
+  for (Policy p : {Policy::none, Policy::full, Policy::snapkv, Policy::maskkv, Policy::squeezeattention}) {
+    GenerateOptions g;
+    g.gen_length = 16;
+    g.block_length = 8;
+    g.cache = with(p, 12);
+    const GenerateOptions resolved = resolve_options(g, m->spec(), 60);
+    const uint64_t bound = cache_bytes_bound(resolved, m->spec(), 60);
+    Session s(m, prompt(60), g);
+    while (!s.step()) {
+    }
+    EXPECT_LE(s.stats().kv_bytes_peak, bound) << policy_name(p);
+    g.cache.memory_limit = bound - 1;
+    expect_error([&] { Session(m, prompt(60), g); }, Code::out_of_memory, "kv_memory_limit");
+    g.cache.memory_limit = bound;
+    Session ok(m, prompt(60), g);
+  }
+}

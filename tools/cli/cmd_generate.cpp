@@ -30,6 +30,7 @@ const char* kUsage =
     "  --prompt-refresh N --response-refresh N --rho X   dLLM-Cache (0 = family defaults)\n"
     "  --alpha X --beta X    MaskKV allocation (0.1, 0.4)\n"
     "  --window N --pool-kernel N  SnapKV family (32, 7)\n"
+    "  --kv-memory-limit BYTES     refuse a generation whose K/V cache could exceed it\n"
     "  --seed S --backend auto|cpu|cuda --threads N --json\n";
 
 maskkv_generate_options read_options(const cli::Args& a) {
@@ -63,6 +64,7 @@ maskkv_generate_options read_options(const cli::Args& a) {
   o.beta = static_cast<float>(a.number("beta", o.beta));
   o.window = static_cast<int32_t>(a.integer("window", o.window));
   o.pool_kernel = static_cast<int32_t>(a.integer("pool-kernel", o.pool_kernel));
+  o.kv_memory_limit = a.unsigned_integer("kv-memory-limit", o.kv_memory_limit);
   return o;
 }
 
@@ -74,7 +76,7 @@ int cmd_generate(int argc, char** argv) {
                     "sampler", "remasking", "alg", "alg-temp", "temperature", "top-p", "top-k",
                     "cfg-scale", "threshold", "factor", "seed", "backend", "threads",
                     "rope-scaling", "policy", "budget", "profile", "prompt-refresh", "response-refresh",
-                    "rho", "alpha", "beta", "window", "pool-kernel"},
+                    "rho", "alpha", "beta", "window", "pool-kernel", "kv-memory-limit"},
                    {"json", "chat", "eos-logit-inf", "eos-confidence-inf", "online", "help"});
     args.parse(argc, argv);
     if (args.has("help")) {
