@@ -178,7 +178,8 @@ typedef struct maskkv_generate_options {
   int32_t eos_logit_inf;    /* LLaDA: force the EOS logit to -inf; default 0 */
   int32_t eos_confidence_inf; /* LLaDA: EOS/EoT proposals get -inf confidence; default 0 */
   uint64_t seed;            /* RNG seed; same seed + backend = same output; default 0 */
-  float rope_scaling;       /* NTK factor on the RoPE base (LongLLaDA); 1 = none (default) */
+  float rope_scaling;       /* NTK factor on the RoPE base (LongLLaDA); 1 = none (default);
+                               0 = chosen for prompt + gen_length by the LongLLaDA formula */
   /* Caching and eviction (docs/eviction.md). */
   int32_t policy;           /* MASKKV_POLICY_*; default NONE */
   int32_t budget;           /* average prompt K/V pairs kept per head; default 256 */

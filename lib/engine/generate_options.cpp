@@ -71,6 +71,9 @@ GenerateOptions resolve_options(const GenerateOptions& in, const ModelSpec& spec
   check_range(o.cfg_scale, 0, 1000, "cfg_scale");
   check_range(o.threshold, 0, 1, "threshold");
   check_range(o.factor, 0, 1000, "factor");
+  // 0 = automatic: the LongLLaDA formula picks lambda for the sequence length (1 when it fits
+  // the training context).
+  if (o.rope_scaling == 0) o.rope_scaling = rope_scaling_for_length(spec, prompt_length + o.gen_length);
   check_range(o.rope_scaling, 1e-3, 1e6, "rope_scaling");
   if (o.threshold > 0 && o.factor > 0)
     fail(Code::invalid_argument, "threshold and factor are two commit rules; choose one");

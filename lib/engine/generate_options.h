@@ -26,7 +26,7 @@ struct GenerateOptions {
   bool eos_logit_inf = false;
   bool eos_confidence_inf = false;
   uint64_t seed = 0;
-  double rope_scaling = 1;
+  double rope_scaling = 1;  // 0 = pick lambda for the sequence length (LongLLaDA formula)
   CacheOptions cache;  // policy none: vanilla recompute of the whole sequence every step
 };
 

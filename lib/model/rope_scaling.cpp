@@ -19,7 +19,9 @@ double rope_scaling_for_length(const ModelSpec& spec, int64_t target_length) {
   if (target_length <= spec.max_seq_len) return 1.0;
   double d = spec.head_dim, dc = rope_critical_dim(spec), b = spec.rope_theta;
   double lambda = std::pow(target_length / kTwoPi, d / dc) / b;
-  return std::max(1.0, lambda);
+  // Past max_seq_len the scaled regime must engage even where the formula asks for no change of
+  // the base (lambda <= 1: the length is within the critical length 2pi b^(d_c/d)).
+  return std::max(std::nextafter(1.0, 2.0), lambda);
 }
 
 int64_t context_length_for_scaling(const ModelSpec& spec, double lambda) {

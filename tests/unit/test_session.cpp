@@ -150,3 +150,29 @@ TEST(Session, CancelStopsNextStep) {
   s.cancel();
   expect_error([&] { s.step(); }, Code::cancelled, "cancelled");
 }
+
+TEST(Session, AutomaticRopeScalingFollowsTheLongLLaDAFormula) {
+  GenerateOptions o = opts(8, 8, 8);
+  o.rope_scaling = 0;
+  Session fits(llada(), {1, 2, 3}, o);
+  EXPECT_EQ(fits.options().rope_scaling, 1.0);
+  const int64_t n = llada()->spec().max_seq_len + 40;
+  Session longer(llada(), std::vector<int32_t>(n - 8, 1), o);
+  EXPECT_GT(longer.options().rope_scaling, 1.0);
+  EXPECT_EQ(longer.options().rope_scaling, rope_scaling_for_length(llada()->spec(), n));
+  EXPECT_GE(context_length_for_scaling(llada()->spec(), longer.options().rope_scaling), n);
+}
+
+TEST(Session, LongLLaDALambdasForLLaDA8B) {
+  // LongLLaDA's published factors for LLaDA-8B (d 128, theta 500000, 4k training): 4 ~ 8k,
+  // 14 ~ 16k, 31 ~ 24k, 55 ~ 32k tokens.
+  ModelSpec s;
+  s.head_dim = 128;
+  s.rope_theta = 500000;
+  s.max_seq_len = 4096;
+  EXPECT_NEAR(context_length_for_scaling(s, 4), 8886, 10);
+  EXPECT_NEAR(context_length_for_scaling(s, 14), 16624, 20);
+  EXPECT_NEAR(context_length_for_scaling(s, 31), 24739, 30);
+  EXPECT_NEAR(context_length_for_scaling(s, 55), 32951, 40);
+  EXPECT_NEAR(rope_scaling_for_length(s, 32768), 54.4, 0.5);
+}

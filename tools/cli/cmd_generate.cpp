@@ -22,7 +22,7 @@ const char* kUsage =
     "  --alg-temp X --temperature T --top-p P --top-k K --cfg-scale W\n"
     "  --threshold TAU | --factor F            Fast-dLLM parallel commit rules\n"
     "  --eos-logit-inf --eos-confidence-inf    LLaDA EOS options\n"
-    "  --rope-scaling X      NTK factor on the RoPE base for long prompts (default 1)\n"
+    "  --rope-scaling X      NTK factor on the RoPE base for long prompts (default 1; 0 = auto)\n"
     "  --chat                wrap the prompt in the model's chat template\n"
     "  --policy none|full|maskkv|snapkv|pyramidkv|squeezeattention|adakv  (default none)\n"
     "  --budget N            prompt K/V pairs kept per head, on average (default 256)\n"
