@@ -11,12 +11,6 @@ using namespace maskkv;
 
 namespace {
 
-std::shared_ptr<Model> model(const std::string& name) {
-  static std::map<std::string, std::shared_ptr<Model>> cache;
-  auto& m = cache[name];
-  if (!m) m = Model::load(testutil::fixture("models/" + name), ModelOptions{});
-  return m;
-}
 
 std::vector<int32_t> prompt(int n) {
   std::vector<int32_t> p(n);
@@ -66,15 +60,6 @@ CacheOptions with(Policy p, int budget) {
   return o;
 }
 
-void expect_error(const std::function<void()>& f, Code code, const std::string& needle) {
-  try {
-    f();
-    FAIL() << "no error; expected one containing '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(static_cast<int>(e.code()), static_cast<int>(code)) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
 
 }  // namespace
 
@@ -85,8 +70,8 @@ TEST(CachedRunner, RefreshEveryCallWithRhoZeroIsVanilla) {
     o.prompt_refresh = 1;
     o.response_refresh = 1;
     o.rho = 0;
-    auto cached = drive(model(name), o, 20, 8, 4);
-    auto vanilla = drive_vanilla(model(name), 20, 8, 4);
+    auto cached = drive(testutil::fixture_model(name), o, 20, 8, 4);
+    auto vanilla = drive_vanilla(testutil::fixture_model(name), 20, 8, 4);
     for (size_t c = 0; c < cached.size(); ++c) EXPECT_EQ(cached[c], vanilla[c]) << name << " call " << c;
   }
 }
@@ -97,11 +82,11 @@ TEST(CachedRunner, BudgetCoveringThePromptEqualsFull) {
     full.policy = Policy::full;
     full.prompt_refresh = 1000;
     full.response_refresh = 3;
-    auto reference = drive(model(name), full, 30, 8, 7);
+    auto reference = drive(testutil::fixture_model(name), full, 30, 8, 7);
     for (Policy p : {Policy::maskkv, Policy::snapkv, Policy::pyramidkv, Policy::squeezeattention, Policy::adakv}) {
       CacheOptions o = with(p, 30);
       o.response_refresh = 3;
-      auto got = drive(model(name), o, 30, 8, 7);
+      auto got = drive(testutil::fixture_model(name), o, 30, 8, 7);
       for (size_t c = 0; c < got.size(); ++c)
         EXPECT_EQ(got[c], reference[c]) << name << " " << policy_name(p) << " call " << c;
     }
@@ -116,7 +101,7 @@ TEST(CachedRunner, PartialUpdateOfEveryTokenEqualsResponseRefresh) {
   CacheOptions b = a;
   b.response_refresh = 1000;
   b.rho = 1.0;
-  EXPECT_EQ(drive(model("llada_f32"), a, 16, 8, 5), drive(model("llada_f32"), b, 16, 8, 5));
+  EXPECT_EQ(drive(testutil::fixture_model("llada_f32"), a, 16, 8, 5), drive(testutil::fixture_model("llada_f32"), b, 16, 8, 5));
 }
 
 TEST(CachedRunner, PartialUpdatesReuseStaleFeatures) {
@@ -125,8 +110,8 @@ TEST(CachedRunner, PartialUpdatesReuseStaleFeatures) {
   o.prompt_refresh = 1000;
   o.response_refresh = 1000;
   o.rho = 0.25;
-  auto cached = drive(model("llada_f32"), o, 16, 8, 3);
-  auto vanilla = drive_vanilla(model("llada_f32"), 16, 8, 3);
+  auto cached = drive(testutil::fixture_model("llada_f32"), o, 16, 8, 3);
+  auto vanilla = drive_vanilla(testutil::fixture_model("llada_f32"), 16, 8, 3);
   EXPECT_EQ(cached[0], vanilla[0]);  // the prefill is a full pass
   EXPECT_NE(cached[2], vanilla[2]);  // later calls reuse stale features
 }
@@ -134,7 +119,7 @@ TEST(CachedRunner, PartialUpdatesReuseStaleFeatures) {
 TEST(CachedRunner, EvictionKeepsExactlyTheBudgetPerHead) {
   for (Policy p : {Policy::snapkv, Policy::maskkv, Policy::pyramidkv, Policy::adakv, Policy::squeezeattention}) {
     const int n_p = 60, B = 16;
-    auto m = model("dream_f32");
+    auto m = testutil::fixture_model("dream_f32");
     std::vector<int32_t> x = prompt(n_p);
     x.resize(n_p + 8, m->spec().mask_id);
     CachedRunner r(m, with(p, B), n_p, 8, 1.0);
@@ -160,7 +145,7 @@ TEST(CachedRunner, EvictionKeepsExactlyTheBudgetPerHead) {
 }
 
 TEST(CachedRunner, OfflineEvictionPeaksBelowOnlineAndFull) {
-  auto m = model("llada_f32");
+  auto m = testutil::fixture_model("llada_f32");
   const int n_p = 120;
   std::vector<int32_t> x = prompt(n_p);
   x.resize(n_p + 8, m->spec().mask_id);
@@ -184,23 +169,23 @@ TEST(CachedRunner, OfflineEvictionPeaksBelowOnlineAndFull) {
 }
 
 TEST(CachedRunner, BadOptions) {
-  auto m = model("llada_f32");
+  auto m = testutil::fixture_model("llada_f32");
   GenerateOptions g;
   g.gen_length = 8;
   g.cache = with(Policy::snapkv, 0);
-  expect_error([&] { Session(m, prompt(40), g); }, Code::invalid_argument, "budget = 0");
+  testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::invalid_argument, "budget = 0");
   g.cache.budget = -3;
-  expect_error([&] { Session(m, prompt(40), g); }, Code::invalid_argument, "budget = -3");
+  testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::invalid_argument, "budget = -3");
   g.cache = with(Policy::snapkv, 8);
   g.cache.window = 64;
-  expect_error([&] { Session(m, prompt(40), g); }, Code::invalid_argument, "window 64 is larger than the prompt (40 tokens)");
+  testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::invalid_argument, "window 64 is larger than the prompt (40 tokens)");
   g.cache = with(Policy::maskkv, 8);
   g.cache.online = false;
-  expect_error([&] { Session(m, prompt(40), g); }, Code::invalid_argument, "needs a profile");
+  testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::invalid_argument, "needs a profile");
   g.cache = with(Policy::full, 8);
   g.cfg_scale = 1.0;
-  expect_error([&] { Session(m, prompt(40), g); }, Code::unsupported, "classifier-free guidance");
-  expect_error([] { parse_policy("h2o"); }, Code::invalid_argument, "unknown policy 'h2o'");
+  testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::unsupported, "classifier-free guidance");
+  testutil::expect_error([] { parse_policy("h2o"); }, Code::invalid_argument, "unknown policy 'h2o'");
 }
 
 TEST(CachedRunner, SessionsUnderEveryPolicyFinish) {
@@ -211,7 +196,7 @@ TEST(CachedRunner, SessionsUnderEveryPolicyFinish) {
       g.steps = 16;
       g.block_length = std::string(name) == "llada_f32" ? 8 : 16;
       g.cache = with(p, 12);
-      Session s(model(name), prompt(50), g);
+      Session s(testutil::fixture_model(name), prompt(50), g);
       while (!s.step()) {
       }
       EXPECT_EQ(s.stats().masks_left, 0) << name << " " << policy_name(p);
@@ -220,7 +205,7 @@ TEST(CachedRunner, SessionsUnderEveryPolicyFinish) {
 }
 
 TEST(CachedRunner, MemoryLimitFailsBeforeAllocatingAndBoundsThePeak) {
-  auto m = model("llada_f32");
+  auto m = testutil::fixture_model("llada_f32");
   for (Policy p : {Policy::none, Policy::full, Policy::snapkv, Policy::maskkv, Policy::squeezeattention}) {
     GenerateOptions g;
     g.gen_length = 16;
@@ -233,7 +218,7 @@ TEST(CachedRunner, MemoryLimitFailsBeforeAllocatingAndBoundsThePeak) {
     }
     EXPECT_LE(s.stats().kv_bytes_peak, bound) << policy_name(p);
     g.cache.memory_limit = bound - 1;
-    expect_error([&] { Session(m, prompt(60), g); }, Code::out_of_memory, "kv_memory_limit");
+    testutil::expect_error([&] { Session(m, prompt(60), g); }, Code::out_of_memory, "kv_memory_limit");
     g.cache.memory_limit = bound;
     Session ok(m, prompt(60), g);
   }

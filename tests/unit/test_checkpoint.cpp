@@ -17,16 +17,6 @@ using testutil::TempDir;
 
 namespace {
 
-template <class F>
-void expect_error(F&& f, Code code, const std::string& needle) {
-  try {
-    f();
-    FAIL() << "no error; expected one containing '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(static_cast<int>(e.code()), static_cast<int>(code)) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
 
 std::shared_ptr<Model> load(const std::string& dir) { return Model::load(dir, ModelOptions{}); }
 
@@ -66,20 +56,20 @@ TEST(Checkpoint, DreamSpecHasGqaBiasAndShift) {
 }
 
 TEST(Checkpoint, MissingDirectory) {
-  expect_error([] { load("/nonexistent/maskkv/model"); }, Code::io, "does not exist");
+  testutil::expect_error([] { load("/nonexistent/maskkv/model"); }, Code::io, "does not exist");
 }
 
 TEST(Checkpoint, MissingWeights) {
   TempDir d;
   testutil::write_file(d.file("config.json"), testutil::read_file(testutil::fixture("models/llada_f32/config.json")));
-  expect_error([&] { load(d.path()); }, Code::io, "no model.safetensors");
+  testutil::expect_error([&] { load(d.path()); }, Code::io, "no model.safetensors");
 }
 
 TEST(Checkpoint, MissingConfig) {
   TempDir d;
   testutil::copy_model("llada_f32", d.path());
   std::filesystem::remove(d.file("config.json"));
-  expect_error([&] { load(d.path()); }, Code::io, "config.json");
+  testutil::expect_error([&] { load(d.path()); }, Code::io, "config.json");
 }
 
 TEST(Checkpoint, TruncatedSafetensors) {
@@ -87,7 +77,7 @@ TEST(Checkpoint, TruncatedSafetensors) {
   testutil::copy_model("llada_f32", d.path());
   std::string bytes = testutil::read_file(d.file("model.safetensors"));
   testutil::write_file(d.file("model.safetensors"), bytes.substr(0, bytes.size() / 2));
-  expect_error([&] { load(d.path()); }, Code::format, "outside the data section");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "outside the data section");
 }
 
 TEST(Checkpoint, ShardIndexPointingOutside) {
@@ -96,7 +86,7 @@ TEST(Checkpoint, ShardIndexPointingOutside) {
   auto idx = testutil::read_json(d.file("model.safetensors.index.json"));
   idx["weight_map"]["model.transformer.wte.weight"] = "../../etc/passwd";
   testutil::write_json(d.file("model.safetensors.index.json"), idx);
-  expect_error([&] { load(d.path()); }, Code::format, "leaves");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "leaves");
 }
 
 TEST(Checkpoint, SymlinkEscapingDirectory) {
@@ -104,54 +94,54 @@ TEST(Checkpoint, SymlinkEscapingDirectory) {
   testutil::copy_model("llada_f32", d.path());
   std::filesystem::rename(d.file("model.safetensors"), outside.file("model.safetensors"));
   std::filesystem::create_symlink(outside.file("model.safetensors"), d.file("model.safetensors"));
-  expect_error([&] { load(d.path()); }, Code::format, "outside the model directory");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "outside the model directory");
 }
 
 TEST(Checkpoint, MissingTensor) {
   TempDir d;
   with_config(d, "llada_f32", [](nlohmann::json& c) { c["n_layers"] = c["n_layers"].get<int>() + 1; });
-  expect_error([&] { load(d.path()); }, Code::format, "missing tensor 'model.transformer.blocks.");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "missing tensor 'model.transformer.blocks.");
 }
 
 TEST(Checkpoint, WrongShape) {
   TempDir d;
   with_config(d, "llada_f32", [](nlohmann::json& c) { c["mlp_hidden_size"] = 100; });
-  expect_error([&] { load(d.path()); }, Code::format, "but config.json implies");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "but config.json implies");
 }
 
 TEST(Config, MissingKey) {
   TempDir d;
   with_config(d, "llada_f32", [](nlohmann::json& c) { c.erase("d_model"); });
-  expect_error([&] { load(d.path()); }, Code::format, "missing key 'd_model'");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "missing key 'd_model'");
 }
 
 TEST(Config, AbsurdValue) {
   TempDir d;
   with_config(d, "dream_f32", [](nlohmann::json& c) { c["num_hidden_layers"] = -3; });
-  expect_error([&] { load(d.path()); }, Code::format, "'num_hidden_layers' = -3");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "'num_hidden_layers' = -3");
 }
 
 TEST(Config, HeadsNotDividingWidth) {
   TempDir d;
   with_config(d, "llada_f32", [](nlohmann::json& c) { c["n_heads"] = 5; c["n_kv_heads"] = 5; });
-  expect_error([&] { load(d.path()); }, Code::format, "not divisible by the head count 5");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "not divisible by the head count 5");
 }
 
 TEST(Config, UnsupportedModelType) {
   TempDir d;
   with_config(d, "llada_f32", [](nlohmann::json& c) { c["model_type"] = "mamba"; });
-  expect_error([&] { load(d.path()); }, Code::unsupported, "model_type 'mamba'");
+  testutil::expect_error([&] { load(d.path()); }, Code::unsupported, "model_type 'mamba'");
 }
 
 TEST(Config, MaskIdOutsideVocabulary) {
   TempDir d;
   with_config(d, "llada_f32", [](nlohmann::json& c) { c["mask_token_id"] = 100000; });
-  expect_error([&] { load(d.path()); }, Code::format, "mask_token_id 100000");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "mask_token_id 100000");
 }
 
 TEST(Config, NotJson) {
   TempDir d;
   testutil::copy_model("llada_f32", d.path());
   testutil::write_file(d.file("config.json"), "{\"model_type\": ");
-  expect_error([&] { load(d.path()); }, Code::format, "not valid JSON");
+  testutil::expect_error([&] { load(d.path()); }, Code::format, "not valid JSON");
 }

@@ -13,12 +13,6 @@ using namespace maskkv;
 
 namespace {
 
-std::shared_ptr<Model> model(const std::string& name) {
-  static std::map<std::string, std::shared_ptr<Model>> cache;
-  auto& m = cache[name];
-  if (!m) m = Model::load(testutil::fixture("models/" + name), ModelOptions{});
-  return m;
-}
 
 double number_or(const nlohmann::json& j, const char* key, double fallback) {
   return j.contains(key) && !j[key].is_null() ? j[key].get<double>() : fallback;
@@ -61,7 +55,7 @@ TEST(Golden, LogitsMatchReference) {
   auto cases = testutil::read_json(testutil::fixture("golden/logits.json"));
   ASSERT_FALSE(cases.empty());
   for (const auto& c : cases) {
-    auto m = model(c["model"]);
+    auto m = testutil::fixture_model(c["model"]);
     std::vector<int32_t> ids = c["input_ids"].get<std::vector<int32_t>>();
     std::vector<int64_t> rows(ids.size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
@@ -84,7 +78,7 @@ TEST(Golden, GeneratedTokensMatchReference) {
   ASSERT_GE(cases.size(), 10u);
   for (const auto& c : cases) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    Session s(model(c["model"]), c["prompt_ids"].get<std::vector<int32_t>>(), options_from(c));
+    Session s(testutil::fixture_model(c["model"]), c["prompt_ids"].get<std::vector<int32_t>>(), options_from(c));
     while (!s.step()) {
     }
     EXPECT_EQ(s.response(), c["tokens"].get<std::vector<int32_t>>());

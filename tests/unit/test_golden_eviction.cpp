@@ -15,12 +15,6 @@ using namespace maskkv;
 
 namespace {
 
-std::shared_ptr<Model> model(const std::string& name) {
-  static std::map<std::string, std::shared_ptr<Model>> cache;
-  auto& m = cache[name];
-  if (!m) m = Model::load(testutil::fixture("models/" + name), ModelOptions{});
-  return m;
-}
 
 std::shared_ptr<Profile> profile_from(const nlohmann::json& j, const Model& m) {
   if (j.is_null()) return nullptr;
@@ -56,7 +50,7 @@ TEST(GoldenEviction, KeptPositionsMatchReferencePerLayerAndHead) {
   ASSERT_GE(cases.size(), 100u);
   for (const auto& c : cases) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    auto m = model(c["model"]);
+    auto m = testutil::fixture_model(c["model"]);
     std::vector<int32_t> x = c["prompt_ids"].get<std::vector<int32_t>>();
     const int64_t n_p = static_cast<int64_t>(x.size()), L = c["gen_length"];
     x.resize(n_p + L, m->spec().mask_id);
@@ -74,7 +68,7 @@ TEST(GoldenEviction, CalibrationMatchesReference) {
   auto cases = testutil::read_json(testutil::fixture("golden/calibration.json"));
   ASSERT_FALSE(cases.empty());
   for (const auto& c : cases) {
-    auto m = model(c["model"]);
+    auto m = testutil::fixture_model(c["model"]);
     const auto& samples = c["samples"];
     Calibrator cal(m, samples[0]["gen_length"]);
     for (const auto& s : samples) {
@@ -97,7 +91,7 @@ TEST(GoldenEviction, CachedGenerationMatchesReference) {
   ASSERT_FALSE(cases.empty());
   for (const auto& c : cases) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    auto m = model(c["model"]);
+    auto m = testutil::fixture_model(c["model"]);
     GenerateOptions g;
     g.gen_length = c["gen_length"];
     g.steps = c["steps"];

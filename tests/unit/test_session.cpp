@@ -35,15 +35,6 @@ std::vector<int32_t> run(std::shared_ptr<Model> m, std::vector<int32_t> prompt, 
   return s.response();
 }
 
-void expect_error(const std::function<void()>& f, Code code, const std::string& needle) {
-  try {
-    f();
-    FAIL() << "no error; expected one containing '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(static_cast<int>(e.code()), static_cast<int>(code)) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
 
 }  // namespace
 
@@ -98,7 +89,7 @@ TEST(Session, ThresholdRuleNeedsNoMoreStepsThanSchedule) {
 
 TEST(Session, PromptPastContext) {
   std::vector<int32_t> prompt(llada()->spec().max_seq_len - 4, 1);
-  expect_error([&] { Session(llada(), prompt, opts(8, 8, 8)); }, Code::out_of_range, "exceeds the context");
+  testutil::expect_error([&] { Session(llada(), prompt, opts(8, 8, 8)); }, Code::out_of_range, "exceeds the context");
 }
 
 TEST(Session, RopeScalingExtendsContext) {
@@ -108,47 +99,47 @@ TEST(Session, RopeScalingExtendsContext) {
 }
 
 TEST(Session, GenLengthNotDivisibleByBlock) {
-  expect_error([&] { Session(llada(), {1}, opts(10, 10, 4)); }, Code::invalid_argument,
+  testutil::expect_error([&] { Session(llada(), {1}, opts(10, 10, 4)); }, Code::invalid_argument,
                "not divisible by block_length 4");
 }
 
 TEST(Session, StepsNotDivisibleByBlocks) {
-  expect_error([&] { Session(llada(), {1}, opts(16, 6, 4)); }, Code::invalid_argument,
+  testutil::expect_error([&] { Session(llada(), {1}, opts(16, 6, 4)); }, Code::invalid_argument,
                "steps 6 is not divisible by the 4 blocks");
 }
 
 TEST(Session, OutOfVocabularyPromptId) {
-  expect_error([&] { Session(llada(), {1, 99999}, opts(8, 8, 8)); }, Code::out_of_range,
+  testutil::expect_error([&] { Session(llada(), {1, 99999}, opts(8, 8, 8)); }, Code::out_of_range,
                "prompt id 99999 at position 1");
 }
 
 TEST(Session, NegativePromptId) {
-  expect_error([&] { Session(llada(), {-1}, opts(8, 8, 8)); }, Code::out_of_range, "prompt id -1");
+  testutil::expect_error([&] { Session(llada(), {-1}, opts(8, 8, 8)); }, Code::out_of_range, "prompt id -1");
 }
 
 TEST(Session, AbsurdOptions) {
   GenerateOptions o = opts(8, 8, 8);
   o.temperature = -1;
-  expect_error([&] { Session(llada(), {1}, o); }, Code::invalid_argument, "temperature");
+  testutil::expect_error([&] { Session(llada(), {1}, o); }, Code::invalid_argument, "temperature");
   o = opts(8, 8, 8);
   o.top_p = 0;
-  expect_error([&] { Session(llada(), {1}, o); }, Code::invalid_argument, "top_p");
+  testutil::expect_error([&] { Session(llada(), {1}, o); }, Code::invalid_argument, "top_p");
   o = opts(0, 8, 8);
-  expect_error([&] { Session(llada(), {1}, o); }, Code::invalid_argument, "gen_length = 0");
+  testutil::expect_error([&] { Session(llada(), {1}, o); }, Code::invalid_argument, "gen_length = 0");
 }
 
 TEST(Session, DreamRejectsBlocksAndCfg) {
-  expect_error([&] { Session(dream(), {1}, opts(8, 8, 4)); }, Code::unsupported, "no blocks");
+  testutil::expect_error([&] { Session(dream(), {1}, opts(8, 8, 4)); }, Code::unsupported, "no blocks");
   GenerateOptions o = opts(8, 8, 8);
   o.cfg_scale = 1;
-  expect_error([&] { Session(dream(), {1}, o); }, Code::unsupported, "classifier-free guidance");
+  testutil::expect_error([&] { Session(dream(), {1}, o); }, Code::unsupported, "classifier-free guidance");
 }
 
 TEST(Session, CancelStopsNextStep) {
   Session s(llada(), {1, 2}, opts(16, 16, 16));
   s.step();
   s.cancel();
-  expect_error([&] { s.step(); }, Code::cancelled, "cancelled");
+  testutil::expect_error([&] { s.step(); }, Code::cancelled, "cancelled");
 }
 
 TEST(Session, AutomaticRopeScalingFollowsTheLongLLaDAFormula) {

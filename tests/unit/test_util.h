@@ -9,7 +9,15 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "model/model.h"
 
 namespace testutil {
 
@@ -62,5 +70,24 @@ inline void copy_model(const std::string& fixture_name, const std::string& dst) 
 
 inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
 inline void write_json(const std::string& path, const nlohmann::json& j) { write_file(path, j.dump(2)); }
+
+// A fixture model by directory name, loaded once per test binary.
+inline std::shared_ptr<maskkv::Model> fixture_model(const std::string& name) {
+  static std::map<std::string, std::shared_ptr<maskkv::Model>> cache;
+  auto& m = cache[name];
+  if (!m) m = maskkv::Model::load(fixture("models/" + name), maskkv::ModelOptions{});
+  return m;
+}
+
+// Expects f() to throw maskkv::Error with `code` and a message containing `needle`.
+inline void expect_error(const std::function<void()>& f, maskkv::Code code, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one containing '" << needle << "'";
+  } catch (const maskkv::Error& e) {
+    EXPECT_EQ(static_cast<int>(e.code()), static_cast<int>(code)) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
 
 }  // namespace testutil
