@@ -87,6 +87,10 @@ ModelSpec parse_llada(const nlohmann::json& c, const std::string& path) {
   require_feature(c, path, "alibi", false);
   require_feature(c, path, "layer_norm_type", "rms");
   require_feature(c, path, "activation_type", "silu");
+  require_feature(c, path, "scale_logits", false);
+  require_feature(c, path, "attention_layer_norm", false);
+  if (c.contains("clip_qkv") && !c["clip_qkv"].is_null())
+    fail(Code::unsupported, path + ": clip_qkv = " + c["clip_qkv"].dump() + " is not supported");
   s.mask_id = get_token_id_or(c, path, "mask_token_id", 126336);
   s.eos_id = get_token_id_or(c, path, "eos_token_id", 126081);
   s.bos_id = get_token_id_or(c, path, "bos_token_id", 126080);
