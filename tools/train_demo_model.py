@@ -1,0 +1,424 @@
+#!/usr/bin/python3
+"""Trains maskkv's demo model: a small LLaDA-architecture masked diffusion LM for the synthetic
+long-context retrieval tasks of tools/tasks/synth.py, plus its byte-level BPE tokenizer.
+
+  /usr/bin/python3 tools/train_demo_model.py --out models/demo            # CPU (slow)
+  python3 tools/train_demo_model.py --out DIR --device cuda --steps 4000  # GPU (minutes)
+
+What it does, deterministically for a given --seed:
+1. Tokenizer: byte-level BPE trained to completion on task text (tools/tasks/bpe.py), so every
+   key, value and word of the tasks is one token; specials <|endoftext|> (EOS/pad),
+   <|startoftext|> (BOS), <|mask|>, <|eot_id|> follow the BPE vocabulary. Writes tokenizer.json.
+2. Model: LLaDA/OLMo layout (RMSNorm, rotate-half RoPE, bidirectional attention, SwiGLU, untied
+   LM head, no biases), the tensor names of ALGORITHMS.md section 1.
+3. Objective: LLaDA SFT. Prompt clean; the response (answer tokens then EOS up to the
+   generation length) is masked token by token with probability t ~ U(0, 1) per sample;
+   cross-entropy on masked positions weighted 1/t, summed and divided by (batch x gen length).
+4. Curriculum: the prompt length of each batch is drawn log-uniformly in [min_len, cap(step)],
+   cap growing from --start-len to --max-len over the first --ramp fraction of steps; tasks are
+   drawn uniformly per sample; the batch holds about --batch-tokens tokens (mixed lengths
+   across consecutive batches; the optimiser sees every length range at once after the ramp).
+5. AdamW (no weight decay), lr warm-up then cosine, gradient clipping 1.0, bf16 autocast on GPU.
+6. Writes config.json, model.safetensors (bf16), tokenizer.json and train_log.json (settings,
+   loss curve, final loss, greedy accuracy per task and length) to --out; checkpoints
+   (train_state.pt) every --ckpt-every seconds so that a run can be resumed with --resume.
+"""
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from tools.tasks import synth, bpe  # noqa: E402
+from tools.reference.checkpoint import write_safetensors  # noqa: E402
+
+
+# ---------------------------------------------------------------------------------------------
+def make_tokenizer(seed):
+    rng = np.random.default_rng([seed, 7])
+    vocab, merges = bpe.train(synth.corpus(rng, 3000))
+    tok = bpe.Tokenizer(vocab, merges)
+    for w in synth.KEYS + synth.VALUES:
+        assert len(tok.encode(" " + w)) == 1, w
+    return tok
+
+
+class Block(nn.Module):
+    def __init__(self, d, h, mlp):
+        super().__init__()
+        self.h = h
+        self.attn_norm = nn.Parameter(torch.ones(d))
+        self.q_proj = nn.Linear(d, d, bias=False)
+        self.k_proj = nn.Linear(d, d, bias=False)
+        self.v_proj = nn.Linear(d, d, bias=False)
+        self.attn_out = nn.Linear(d, d, bias=False)
+        self.ff_norm = nn.Parameter(torch.ones(d))
+        self.ff_proj = nn.Linear(d, mlp, bias=False)
+        self.up_proj = nn.Linear(d, mlp, bias=False)
+        self.ff_out = nn.Linear(mlp, d, bias=False)
+
+
+def autocast(amp):
+    return torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
+
+
+def rms(x, w, eps=1e-5):
+    xf = x.float()
+    return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype) * w.to(x.dtype)
+
+
+def rot_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
+
+
+class LLaDA(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        d, V = cfg["d_model"], cfg["embedding_size"]
+        self.wte = nn.Embedding(V, d)
+        self.blocks = nn.ModuleList(Block(d, cfg["n_heads"], cfg["mlp_hidden_size"])
+                                    for _ in range(cfg["n_layers"]))
+        self.ln_f = nn.Parameter(torch.ones(d))
+        self.lm_head = nn.Linear(d, V, bias=False)
+        std = 0.02
+        for n, p in self.named_parameters():
+            if p.dim() == 2:
+                s = std / math.sqrt(2 * cfg["n_layers"]) if n.endswith(("attn_out.weight", "ff_out.weight")) and "blocks" in n else std
+                nn.init.normal_(p, 0.0, s)
+        self._rope = {}
+
+    def rope(self, n, device):
+        key = (n, str(device))
+        if key not in self._rope:
+            hd = self.cfg["d_model"] // self.cfg["n_heads"]
+            inv = 1.0 / (self.cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
+            ang = torch.outer(torch.arange(n, dtype=torch.float32), inv)
+            ang = torch.cat([ang, ang], -1).to(device)
+            self._rope[key] = (ang.cos()[None, None], ang.sin()[None, None])
+        return self._rope[key]
+
+    def forward(self, ids, logits_at=None):
+        B, n = ids.shape
+        H = self.cfg["n_heads"]
+        d = self.cfg["d_model"]
+        hd = d // H
+        cos, sin = self.rope(n, ids.device)
+        x = self.wte(ids)
+        for blk in self.blocks:
+            h = rms(x, blk.attn_norm)
+            q = blk.q_proj(h).view(B, n, H, hd).transpose(1, 2)
+            k = blk.k_proj(h).view(B, n, H, hd).transpose(1, 2)
+            v = blk.v_proj(h).view(B, n, H, hd).transpose(1, 2)
+            q = (q.float() * cos + rot_half(q.float()) * sin).to(v.dtype)
+            k = (k.float() * cos + rot_half(k.float()) * sin).to(v.dtype)
+            if hasattr(F, "scaled_dot_product_attention"):
+                a = F.scaled_dot_product_attention(q, k, v)
+            else:
+                s = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+                a = torch.softmax(s.float(), -1).to(v.dtype) @ v
+            x = x + blk.attn_out(a.transpose(1, 2).reshape(B, n, d))
+            h = rms(x, blk.ff_norm)
+            x = x + blk.ff_out(F.silu(blk.ff_proj(h)) * blk.up_proj(h))
+        if logits_at is not None:
+            x = x[:, logits_at]
+        return self.lm_head(rms(x, self.ln_f))
+
+    def hf_tensors(self):
+        t = {"model.transformer.wte.weight": self.wte.weight,
+             "model.transformer.ln_f.weight": self.ln_f,
+             "model.transformer.ff_out.weight": self.lm_head.weight}
+        for i, b in enumerate(self.blocks):
+            p = "model.transformer.blocks.%d." % i
+            t[p + "attn_norm.weight"] = b.attn_norm
+            t[p + "ff_norm.weight"] = b.ff_norm
+            for n in ("q_proj", "k_proj", "v_proj", "attn_out", "ff_proj", "up_proj", "ff_out"):
+                t[p + n + ".weight"] = getattr(b, n).weight
+        return {k: v.detach().float().cpu().numpy() for k, v in t.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+def length_for(step, args, rng):
+    f = min(1.0, max(0.0, step / max(1, args.steps) - args.hold) / max(1e-9, args.ramp - args.hold))
+    cap = args.start_len * (args.max_len / args.start_len) ** f
+    lo = min(args.min_len, cap)
+    n = math.exp(rng.uniform(math.log(lo), math.log(cap)))
+    return max(args.min_len, int(n) // 16 * 16)
+
+
+def make_batch(step, args, tok):
+    rng = np.random.default_rng([args.seed, 1, step])
+    n = length_for(step, args, rng)
+    bs = int(min(args.max_batch, max(args.min_batch, args.batch_tokens // (n + synth.GEN_LENGTH))))
+    xs, ys = [], []
+    for _ in range(bs):
+        task = synth.TASKS[rng.choice(len(synth.TASKS), p=args.task_p)]
+        s = synth.build(task, rng, n, tok)
+        ids = s["prompt_ids"]
+        if len(ids) != n:  # rare off-by-one from punctuation merges: fix the length
+            ids = (ids + [tok.special[synth.BOS]] * n)[:n] if len(ids) < n else ids[-n:]
+        xs.append(ids)
+        ys.append(synth.response_ids(s, tok))
+    return torch.tensor(xs), torch.tensor(ys)
+
+
+class Batches(torch.utils.data.IterableDataset):
+    def __init__(self, args, tok, start):
+        self.args, self.tok, self.start = args, tok, start
+
+    def __iter__(self):
+        wi = torch.utils.data.get_worker_info()
+        nw, w = (wi.num_workers, wi.id) if wi else (1, 0)
+        step = self.start + w
+        while step < self.args.steps:
+            yield step, make_batch(step, self.args, self.tok)
+            step += nw
+
+
+def sft_loss(model, prompt, resp, mask_id, gen, device, amp):
+    B = prompt.shape[0]
+    t = torch.rand(B, 1, device=device) * (1 - 1e-3) + 1e-3
+    m = torch.rand(B, gen, device=device) < t
+    r_in = torch.where(m, torch.full_like(resp, mask_id), resp)
+    x = torch.cat([prompt, r_in], 1)
+    n = prompt.shape[1]
+    with autocast(amp):
+        logits = model(x, logits_at=slice(n, n + gen))
+    ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), resp.reshape(-1),
+                         reduction="none").view(B, gen)
+    return ((ce / t) * m).sum() / (B * gen)
+
+
+@torch.no_grad()
+def greedy(model, prompts, mask_id, gen, device, amp):
+    """LLaDA low-confidence remasking, temperature 0, one block, one token per step."""
+    x = torch.cat([prompts, torch.full((prompts.shape[0], gen), mask_id, dtype=torch.long)], 1).to(device)
+    n = prompts.shape[1]
+    for _ in range(gen):
+        with autocast(amp):
+            lg = model(x, logits_at=slice(n, n + gen)).float()
+        p = torch.softmax(lg, -1)
+        conf, pred = p.max(-1)
+        masked = x[:, n:] == mask_id
+        conf = torch.where(masked, conf, torch.full_like(conf, -1.0))
+        j = conf.argmax(-1)
+        rows = torch.arange(x.shape[0], device=device)
+        x[rows, n + j] = pred[rows, j]
+    return x[:, n:].cpu().tolist()
+
+
+def evaluate(model, tok, args, device, amp, lengths, per=32, seed=12345):
+    model.eval()
+    res = {}
+    for task in synth.TASKS:
+        for n in lengths:
+            rng = np.random.default_rng([seed, synth.TASKS.index(task), n])
+            samples = [synth.build(task, rng, n, tok) for _ in range(per)]
+            samples = [s for s in samples if len(s["prompt_ids"]) == n]
+            bs = max(1, min(len(samples), 65536 // n))
+            acc = 0.0
+            for i in range(0, len(samples), bs):
+                chunk = samples[i:i + bs]
+                outs = greedy(model, torch.tensor([s["prompt_ids"] for s in chunk]),
+                              tok.special[synth.MASK], synth.GEN_LENGTH, device, amp)
+                acc += sum(synth.score(s, o, tok) for s, o in zip(chunk, outs))
+            res["%s@%d" % (task, n)] = acc / max(1, len(samples))
+    model.train()
+    return res
+
+
+def config_for(args, tok):
+    V = tok.size
+    return {
+        "model_type": "llada", "architectures": ["LLaDAModelLM"],
+        "d_model": args.d_model, "n_heads": args.n_heads, "n_kv_heads": args.n_heads,
+        "n_layers": args.n_layers, "mlp_hidden_size": args.mlp, "mlp_ratio": args.mlp / args.d_model,
+        "vocab_size": V, "embedding_size": V, "max_sequence_length": args.max_seq,
+        "rope_theta": args.rope_theta, "rms_norm_eps": 1e-5, "weight_tying": False,
+        "include_bias": False, "mask_token_id": tok.special[synth.MASK],
+        "eos_token_id": tok.special[synth.EOS], "pad_token_id": tok.special[synth.EOS],
+        "bos_token_id": tok.special[synth.BOS], "eot_token_id": tok.special[synth.EOT],
+        "activation_type": "silu", "block_type": "llama", "layer_norm_type": "rms", "rope": True,
+        "attention_dropout": 0.0, "use_cache": False, "torch_dtype": "bfloat16",
+    }
+
+
+def export(model, tok, cfg, out, log):
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    tok.save(os.path.join(out, "tokenizer.json"))
+    write_safetensors(os.path.join(out, "model.safetensors"), model.hf_tensors(), "BF16",
+                      metadata={"format": "pt"})
+    with open(os.path.join(out, "train_log.json"), "w") as f:
+        json.dump(log, f, indent=1)
+        f.write("\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(REPO, "models", "demo"))
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--d-model", type=int, default=192)
+    ap.add_argument("--n-heads", type=int, default=6)
+    ap.add_argument("--n-layers", type=int, default=6)
+    ap.add_argument("--mlp", type=int, default=512)
+    ap.add_argument("--rope-theta", type=float, default=10000.0)
+    ap.add_argument("--max-seq", type=int, default=8192)
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--batch-tokens", type=int, default=65536)
+    ap.add_argument("--min-batch", type=int, default=8)
+    ap.add_argument("--max-batch", type=int, default=256)
+    ap.add_argument("--min-len", type=int, default=128)
+    ap.add_argument("--start-len", type=int, default=192)
+    ap.add_argument("--max-len", type=int, default=4096)
+    ap.add_argument("--hold", type=float, default=0.0, help="fraction of steps at --start-len")
+    ap.add_argument("--ramp", type=float, default=0.5, help="fraction of steps when --max-len is reached")
+    ap.add_argument("--init-from", default="", help="start from the weights of a model directory")
+    ap.add_argument("--state-dir", default="", help="where train_state.pt goes (default --out)")
+    ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--time-limit", type=float, default=0, help="seconds; stop early and export")
+    ap.add_argument("--ckpt-every", type=float, default=120)
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--eval-lengths", default="256,1024,4096")
+    ap.add_argument("--final-per", type=int, default=64)
+    ap.add_argument("--resume", default="")
+    ap.add_argument("--tokenizer-only", action="store_true")
+    ap.add_argument("--task-weights", default="1,1,1,1,1,1",
+                    help="sampling weights of " + ",".join(synth.TASKS))
+    args = ap.parse_args()
+    w = np.array([float(x) for x in args.task_weights.split(",")])
+    args.task_p = (w / w.sum()).tolist()
+
+    t0 = time.time()
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    if args.device == "cpu":
+        torch.set_num_threads(1)
+    device = torch.device(args.device)
+    amp = device.type == "cuda"
+    if amp:
+        torch.backends.cuda.matmul.allow_tf32 = True
+    tok = make_tokenizer(args.seed)
+    cfg = config_for(args, tok)
+    os.makedirs(args.out, exist_ok=True)
+    if args.tokenizer_only:
+        tok.save(os.path.join(args.out, "tokenizer.json"))
+        print("tokenizer: %d ids" % tok.size)
+        return
+    model = LLaDA(cfg).to(device)
+    nparam = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.0)
+    start = 0
+    log = {"settings": vars(args), "params": nparam, "loss": [], "evals": []}
+    if args.resume:
+        st = torch.load(args.resume, map_location=device)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        start = st["step"]
+        log = st["log"]
+        log["resumed_at"] = start
+        torch.set_rng_state(st["rng"])
+        if amp and "cuda_rng" in st:
+            torch.cuda.set_rng_state(st["cuda_rng"])
+    if args.init_from:
+        from tools.reference.checkpoint import load_model_dir
+        _, tensors, _ = load_model_dir(args.init_from)
+        own = dict(model.named_parameters())
+        names = {"model.transformer.wte.weight": "wte.weight", "model.transformer.ln_f.weight": "ln_f",
+                 "model.transformer.ff_out.weight": "lm_head.weight"}
+        for k in tensors:
+            if k not in names:
+                rest = k[len("model.transformer."):]
+                rest = rest[:-len(".weight")] if rest.endswith(("attn_norm.weight", "ff_norm.weight")) else rest
+                names[k] = rest
+        with torch.no_grad():
+            for k, v in tensors.items():
+                own[names[k]].copy_(torch.from_numpy(v))
+        log["init_from"] = args.init_from
+        log["init_from_log"] = json.load(open(os.path.join(args.init_from, "train_log.json"))).get("settings") \
+            if os.path.exists(os.path.join(args.init_from, "train_log.json")) else None
+    print("params %d, vocab %d, device %s" % (nparam, tok.size, device), flush=True)
+
+    def lr_at(s):
+        if s < args.warmup:
+            return args.lr * (s + 1) / args.warmup
+        f = (s - args.warmup) / max(1, args.steps - args.warmup)
+        return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, f))))
+
+    ds = Batches(args, tok, start)
+    dl = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=args.workers,
+                                     persistent_workers=False)
+    mask_id = tok.special[synth.MASK]
+    lengths = [int(x) for x in args.eval_lengths.split(",")]
+    last_ckpt = time.time()
+    ema, step = None, start
+    tstart = time.time() - log.get("train_seconds", 0.0)
+    for step, (prompt, resp) in dl:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        prompt, resp = prompt.to(device, non_blocking=True), resp.to(device, non_blocking=True)
+        loss = sft_loss(model, prompt, resp, mask_id, synth.GEN_LENGTH, device, amp)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        lv = float(loss)
+        ema = lv if ema is None else 0.98 * ema + 0.02 * lv
+        if step % 50 == 0:
+            el = time.time() - tstart
+            print("step %d len %d bs %d loss %.4f ema %.4f lr %.2e  %.0fs" % (
+                step, prompt.shape[1], prompt.shape[0], lv, ema, lr_at(step), el), flush=True)
+            log["loss"].append([step, prompt.shape[1], round(lv, 5), round(ema, 5), round(el, 1)])
+        if args.eval_every and step % args.eval_every == 0 and step > start:
+            r = evaluate(model, tok, args, device, amp, lengths, per=16)
+            log["evals"].append({"step": step, "acc": r})
+            print("eval", step, json.dumps(r), flush=True)
+        done_time = args.time_limit and time.time() - t0 > args.time_limit
+        if time.time() - last_ckpt > args.ckpt_every or done_time:
+            log["train_seconds"] = time.time() - tstart
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1,
+                        "log": log, "rng": torch.get_rng_state(),
+                        **({"cuda_rng": torch.cuda.get_rng_state()} if amp else {})},
+                       os.path.join(args.state_dir or args.out, "train_state.pt"))
+            export(model, tok, cfg, args.out, log)
+            last_ckpt = time.time()
+        if done_time:
+            print("time limit reached at step %d" % step, flush=True)
+            log["stopped_early_at"] = step
+            break
+    log["train_seconds"] = time.time() - tstart
+    log["final_step"] = step
+    log["final_loss_ema"] = ema
+    r = evaluate(model, tok, args, device, amp, lengths, per=args.final_per)
+    log["final_eval"] = r
+    avg = {n: float(np.mean([r["%s@%d" % (t, n)] for t in synth.TASKS])) for n in lengths}
+    log["final_eval_avg"] = avg
+    print("final", json.dumps(r), json.dumps(avg), flush=True)
+    log["total_seconds"] = time.time() - t0
+    log["torch"] = torch.__version__
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1, "log": log,
+                "rng": torch.get_rng_state(),
+                **({"cuda_rng": torch.cuda.get_rng_state()} if amp else {})},
+               os.path.join(args.state_dir or args.out, "train_state.pt"))
+    export(model, tok, cfg, args.out, log)
+
+
+if __name__ == "__main__":
+    main()
