@@ -17,7 +17,9 @@ T read_options(const T* given, void (*defaults)(T*), const char* what) {
   defaults(&out);
   if (given == nullptr) return out;
   const uint32_t size = given->size;
-  if (size < sizeof(uint32_t) + sizeof(int32_t) || size > sizeof(T) + 4096)
+  // Every field is 4 or 8 bytes on a 4-byte boundary: a size that is not a multiple of 4 cuts
+  // one (the 8-byte fields are checked by the callers that have them).
+  if (size < sizeof(uint32_t) + sizeof(int32_t) || size > sizeof(T) + 4096 || size % 4 != 0)
     fail(Code::invalid_argument, std::string(what) + ".size = " + std::to_string(size) +
                                      " is not a valid struct size (this library's is " +
                                      std::to_string(sizeof(T)) +

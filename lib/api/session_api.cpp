@@ -1,5 +1,6 @@
 // Sessions (pull-style streaming) and one-shot generation through the C ABI.
 #include <cmath>
+#include <cstddef>
 
 #include "api/guard.h"
 #include "api/handles.h"
@@ -73,9 +74,21 @@ void fill_stats(const Session& s, maskkv_stats* stats) {
   stats->size = keep;
 }
 
+// A struct size that ends inside an 8-byte field would copy part of it (a torn pointer for
+// `profile`): only sizes at the end of a field are valid.
+void check_size_on_field_boundary(const maskkv_generate_options* o) {
+  if (o == nullptr) return;
+  for (size_t off : {offsetof(maskkv_generate_options, seed), offsetof(maskkv_generate_options, profile),
+                     offsetof(maskkv_generate_options, kv_memory_limit)})
+    if (o->size > off && o->size < off + 8)
+      fail(Code::invalid_argument, "maskkv_generate_options.size = " + std::to_string(o->size) +
+                                       " ends inside a field (use sizeof(maskkv_generate_options))");
+}
+
 std::unique_ptr<Session> begin(const maskkv_model* model, const int32_t* prompt, size_t n_prompt,
                                const maskkv_generate_options* options) {
   api::require_arg(model, "model");
+  check_size_on_field_boundary(options);
   if (n_prompt > 0) api::require_arg(prompt, "prompt");
   maskkv_generate_options o =
       api::read_options(options, maskkv_generate_default_options, "maskkv_generate_options");

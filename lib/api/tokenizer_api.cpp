@@ -1,5 +1,6 @@
 // The tokenizer part of the C ABI (include/maskkv.h): standalone tokenizer handles, tokenize,
 // detokenize and chat templates. maskkv_model_get_tokenizer lives with the model API.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,17 @@ MASKKV_API maskkv_status maskkv_tokenizer_load(const char* path, maskkv_tokenize
     require_arg(out, "out");
     *out = nullptr;
     require_arg(path, "path");
+    // A downloaded tokenizer directory is as hostile as a model directory: none of the files
+    // the loader opens from it (or tokenizer_config.json beside a file) may lead out of it.
+    std::error_code ec;
+    const std::filesystem::path p(path);
+    if (std::filesystem::is_directory(p, ec))
+      maskkv::check_inside(path, {"tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt",
+                                  "tokenizer_config.json"});
+    else if (p.has_parent_path())
+      maskkv::check_inside(p.parent_path().string(), {"tokenizer_config.json"});
+    else
+      maskkv::check_inside(".", {"tokenizer_config.json"});
     auto impl = maskkv::tok::load_tokenizer(path);
     *out = new maskkv_tokenizer{std::move(impl)};
   });

@@ -1,6 +1,7 @@
 #include "eviction/profile.h"
 
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -19,16 +20,28 @@ std::vector<double> numbers(const nlohmann::json& j, const std::string& path, co
   std::vector<double> out;
   for (const auto& v : j) {
     if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0)
-      fail(Code::format, path + ": '" + field + "' holds " + v.dump() + ", not a finite non-negative number");
+      fail(Code::format, path + ": '" + field + "' holds " + json_brief(v) + ", not a finite non-negative number");
     out.push_back(v.get<double>());
   }
   return out;
 }
+Profile parse_profile_json(const nlohmann::json& j, const std::string& path,
+                           const std::string& expected_fingerprint);
 }  // namespace
 
 Profile load_profile(const std::string& path, const std::string& expected_fingerprint) {
-  nlohmann::json j = read_json_file(path);
-  if (!j.is_object() || j.value("format", "") != kFormat)
+  return parse_profile_json(read_json_file(path), path, expected_fingerprint);
+}
+
+Profile parse_profile(const std::string& text, const std::string& origin,
+                      const std::string& expected_fingerprint) {
+  return parse_profile_json(parse_json_text(text, origin), origin, expected_fingerprint);
+}
+
+namespace {
+Profile parse_profile_json(const nlohmann::json& j, const std::string& path,
+                           const std::string& expected_fingerprint) {
+  if (!j.is_object() || !j.contains("format") || !j["format"].is_string() || j["format"] != kFormat)
     fail(Code::format, path + ": not a maskkv profile (field 'format' must be \"" + kFormat + "\")");
   Profile p;
   if (!j.contains("model_fingerprint") || !j["model_fingerprint"].is_string())
@@ -42,7 +55,10 @@ Profile load_profile(const std::string& path, const std::string& expected_finger
       fail(Code::format, path + ": field '" + key + "' must be a positive integer");
   p.n_layers = j["n_layers"];
   p.n_kv_heads = j["n_kv_heads"];
-  p.samples = j.value("samples", 0);
+  if (j.contains("samples") && (!j["samples"].is_number_integer() || j["samples"].get<int64_t>() < 0 ||
+                                 j["samples"].get<int64_t>() > INT32_MAX))
+    fail(Code::format, path + ": field 'samples' must be a non-negative integer");
+  p.samples = j.contains("samples") ? j["samples"].get<int>() : 0;
   p.layer_importance = numbers(j.value("layer_importance", nlohmann::json()), path, "layer_importance", p.n_layers);
   const auto& heads = j.value("head_prompt_preference", nlohmann::json());
   if (!heads.is_array() || heads.size() != static_cast<size_t>(p.n_layers))
@@ -50,6 +66,7 @@ Profile load_profile(const std::string& path, const std::string& expected_finger
   for (const auto& row : heads) p.head_prompt_preference.push_back(numbers(row, path, "head_prompt_preference", p.n_kv_heads));
   return p;
 }
+}  // namespace
 
 void save_profile(const Profile& p, const std::string& path) {
   nlohmann::json j;

@@ -19,6 +19,9 @@ struct Profile {
 // Reads a profile; throws Error(io|format) naming the file and field. When expected_fingerprint
 // is not empty, a profile of another model is rejected (Error(invalid_argument)).
 Profile load_profile(const std::string& path, const std::string& expected_fingerprint);
+// The same from the file's text (fuzzers, tests); `origin` names it in error messages.
+Profile parse_profile(const std::string& text, const std::string& origin,
+                      const std::string& expected_fingerprint);
 void save_profile(const Profile& profile, const std::string& path);
 
 }  // namespace maskkv

@@ -1,27 +1,80 @@
 #include "io/checkpoint.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 
 namespace maskkv {
 
 namespace fs = std::filesystem;
 
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(Code::io, "cannot open '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) fail(Code::format, path + ": not valid JSON");
+namespace {
+
+// Config, index and profile files are small; a bigger one is hostile or not what it claims.
+constexpr uint64_t kMaxJsonFileBytes = 64u << 20;
+
+// The whole of a regular file of at most kMaxJsonFileBytes. Opened without blocking and checked
+// with fstat, so that a FIFO or device planted under a JSON file's name cannot hang or flood us.
+std::string read_regular_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) fail(Code::io, "cannot open '" + path + "': " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail(Code::io, "'" + path + "' is not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > kMaxJsonFileBytes) {
+    ::close(fd);
+    fail(Code::format, path + ": " + std::to_string(st.st_size) + " bytes, above the " +
+                           std::to_string(kMaxJsonFileBytes >> 20) + " MiB limit for a JSON file");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    ssize_t r = ::read(fd, text.data() + got, text.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  text.resize(got);  // a file that shrank under us: parse what was there
+  return text;
+}
+
+}  // namespace
+
+nlohmann::json parse_json_text(const std::string& text, const std::string& origin) {
+  check_json_depth(text, origin);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) fail(Code::format, origin + ": not valid JSON");
   return j;
 }
 
+nlohmann::json read_json_file(const std::string& path) { return parse_json_text(read_regular_file(path), path); }
+
+std::string json_brief(const nlohmann::json& v) {
+  if (v.is_array()) return "an array of " + std::to_string(v.size()) + " elements";
+  if (v.is_object()) return "an object of " + std::to_string(v.size()) + " keys";
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    if (s.size() > 64)
+      return nlohmann::json(s.substr(0, 64)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "...";
+  }
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string resolve_inside(const std::string& directory, const std::string& name) {
+  // open() would stop at a NUL byte and read another file than the one checked below.
+  if (name.find('\0') != std::string::npos)
+    fail(Code::format, "a file name in " + directory + " contains a NUL byte");
   fs::path rel(name);
   if (name.empty() || rel.is_absolute())
     fail(Code::format, "file name '" + name + "' must be relative to " + directory);
@@ -39,6 +92,13 @@ std::string resolve_inside(const std::string& directory, const std::string& name
       fail(Code::format, "'" + full.string() + "' resolves to '" + real.string() +
                              "', outside the model directory");
   return full.string();
+}
+
+void check_inside(const std::string& directory, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(fs::path(directory) / name, ec))) resolve_inside(directory, name);
+  }
 }
 
 Checkpoint::Checkpoint(const std::string& directory) : directory_(directory) {

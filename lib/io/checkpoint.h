@@ -35,9 +35,21 @@ class Checkpoint {
 
 // Reads and parses a JSON file; throws Error(io) / Error(format) naming the path.
 nlohmann::json read_json_file(const std::string& path);
+// The same for text already in memory (`origin` names it); both refuse JSON nested deeper than
+// core/json_depth.h allows, before parsing.
+nlohmann::json parse_json_text(const std::string& text, const std::string& origin);
+
+// A JSON value from a file, for an error message: scalars as JSON (strings cut at 64 bytes),
+// arrays and objects by their size. Never recursive (dump() is: a hostile file nests a value
+// 100000 deep and the message would overflow the stack) and never long.
+std::string json_brief(const nlohmann::json& value);
 
 // `name` resolved inside `directory`; throws Error(format) when it is absolute, contains "..",
 // or (after following symbolic links) lands outside the directory.
 std::string resolve_inside(const std::string& directory, const std::string& name);
+
+// resolve_inside for each of `names` that exists in `directory` (a symbolic link counts, even a
+// dangling one): for the files other loaders (the tokenizer's) will open from the directory.
+void check_inside(const std::string& directory, const std::vector<std::string>& names);
 
 }  // namespace maskkv

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 
 namespace maskkv {
 
@@ -49,8 +51,29 @@ std::map<std::string, TensorInfo> parse_safetensors(const uint8_t* data, size_t 
     bad(file, "header length " + std::to_string(header_len) + " runs past the end of the file (" +
                   std::to_string(size) + " bytes)");
   const char* hp = reinterpret_cast<const char*>(data + 8);
-  nlohmann::json header = nlohmann::json::parse(hp, hp + header_len, nullptr, false);
+  check_json_depth(std::string_view(hp, static_cast<size_t>(header_len)), file);
+  // nlohmann keeps the last of duplicated keys silently; a header that names a tensor (or a
+  // field) twice shows different weights to different readers, so it is rejected.
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  bool has_duplicate = false;
+  auto on_event = [&](int, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (ev == E::object_start) {
+      open_objects.emplace_back();
+    } else if (ev == E::object_end) {
+      if (!open_objects.empty()) open_objects.pop_back();
+    } else if (ev == E::key && !open_objects.empty() && !has_duplicate &&
+               !open_objects.back().insert(parsed.get<std::string>()).second) {
+      has_duplicate = true;
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  nlohmann::json header = nlohmann::json::parse(hp, hp + header_len, on_event, false);
   if (header.is_discarded()) bad(file, "header is not valid JSON");
+  if (has_duplicate)
+    bad(file, "header has the key '" + duplicate + "' twice (a duplicated tensor or field)");
   if (!header.is_object()) bad(file, "header is not a JSON object");
 
   const uint8_t* base = data + 8 + header_len;

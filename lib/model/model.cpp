@@ -43,7 +43,7 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
   auto m = std::shared_ptr<Model>(new Model());
   m->checkpoint_ = std::make_unique<Checkpoint>(directory);
   m->spec_ = parse_model_spec(m->checkpoint_->config(), directory + "/config.json");
-  m->weights_ = bind_weights(m->spec_, *m->checkpoint_);
+  m->weights_ = bind_weights(m->spec_, *m->checkpoint_, options.scan_all_weights);
   m->backend_ = make_cpu_backend(options.n_threads);
   m->fingerprint_ = fingerprint_of(m->spec_, *m->checkpoint_);
   return m;

@@ -18,6 +18,8 @@ enum class BackendKind : int { auto_select = 0, cpu = 1, cuda = 2 };
 struct ModelOptions {
   BackendKind backend = BackendKind::auto_select;
   int n_threads = 0;  // 0 = one per core
+  // Scan every tensor for NaN/Inf at load (bind_weights; norms and biases are always checked).
+  bool scan_all_weights = false;
 };
 
 class Model {

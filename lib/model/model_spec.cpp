@@ -1,6 +1,7 @@
 #include "model/model_spec.h"
 
 #include "core/error.h"
+#include "io/checkpoint.h"
 
 namespace maskkv {
 
@@ -11,7 +12,7 @@ int get_int(const nlohmann::json& c, const std::string& path, const char* key, i
   if (!c.contains(key) || c[key].is_null()) fail(Code::format, path + ": missing key '" + key + "'");
   const auto& v = c[key];
   if (!v.is_number_integer())
-    fail(Code::format, path + ": key '" + key + "' must be an integer, got " + v.dump());
+    fail(Code::format, path + ": key '" + key + "' must be an integer, got " + json_brief(v));
   int64_t x = v.get<int64_t>();
   if (x < lo || x > hi)
     fail(Code::format, path + ": key '" + key + "' = " + std::to_string(x) + " is outside [" +
@@ -32,7 +33,7 @@ double get_double_or(const nlohmann::json& c, const std::string& path, const cha
   if (!v.is_number()) fail(Code::format, path + ": key '" + key + "' must be a number");
   double x = v.get<double>();
   if (!(x >= lo && x <= hi))
-    fail(Code::format, path + ": key '" + key + "' = " + v.dump() + " is outside the sane range");
+    fail(Code::format, path + ": key '" + key + "' = " + json_brief(v) + " is outside the sane range");
   return x;
 }
 
@@ -50,7 +51,7 @@ int get_token_id_or(const nlohmann::json& c, const std::string& path, const char
   const auto& first = v.is_array() && !v.empty() ? v[0] : v;
   if (!first.is_number_integer() || first.get<int64_t>() < 0 ||
       first.get<int64_t>() > (1 << 30))
-    fail(Code::format, path + ": key '" + key + "' is not a valid token id: " + v.dump());
+    fail(Code::format, path + ": key '" + key + "' is not a valid token id: " + json_brief(v));
   return static_cast<int>(first.get<int64_t>());
 }
 
@@ -62,7 +63,7 @@ constexpr int kMaxContext = 1 << 22;
 void require_feature(const nlohmann::json& c, const std::string& path, const char* key,
                      const nlohmann::json& expected) {
   if (c.contains(key) && !c[key].is_null() && c[key] != expected)
-    fail(Code::unsupported, path + ": " + key + " = " + c[key].dump() + " is not supported (need " +
+    fail(Code::unsupported, path + ": " + key + " = " + json_brief(c[key]) + " is not supported (need " +
                                 expected.dump() + ")");
 }
 
@@ -90,7 +91,7 @@ ModelSpec parse_llada(const nlohmann::json& c, const std::string& path) {
   require_feature(c, path, "scale_logits", false);
   require_feature(c, path, "attention_layer_norm", false);
   if (c.contains("clip_qkv") && !c["clip_qkv"].is_null())
-    fail(Code::unsupported, path + ": clip_qkv = " + c["clip_qkv"].dump() + " is not supported");
+    fail(Code::unsupported, path + ": clip_qkv = " + json_brief(c["clip_qkv"]) + " is not supported");
   s.mask_id = get_token_id_or(c, path, "mask_token_id", 126336);
   s.eos_id = get_token_id_or(c, path, "eos_token_id", 126081);
   s.bos_id = get_token_id_or(c, path, "bos_token_id", 126080);
@@ -114,7 +115,7 @@ ModelSpec parse_dream(const nlohmann::json& c, const std::string& path) {
   s.qkv_bias = true;
   s.logit_shift = true;
   if (c.contains("rope_scaling") && !c["rope_scaling"].is_null())
-    fail(Code::unsupported, path + ": rope_scaling = " + c["rope_scaling"].dump() +
+    fail(Code::unsupported, path + ": rope_scaling = " + json_brief(c["rope_scaling"]) +
                                 " is not supported (use maskkv's rope scaling option)");
   require_feature(c, path, "hidden_act", "silu");
   s.mask_id = get_token_id_or(c, path, "mask_token_id", 151666);

@@ -1,5 +1,7 @@
 #include "model/weights.h"
 
+#include <cstring>
+
 #include "core/error.h"
 
 namespace maskkv {
@@ -31,9 +33,14 @@ std::string layer_prefix(Family f, int i) {
                             : "model.layers." + std::to_string(i) + ".";
 }
 
+[[noreturn]] void non_finite(const TensorInfo& t, const std::string& name, int64_t index) {
+  fail(Code::format, t.file + ": tensor '" + name + "' holds a non-finite value (NaN or Inf) at index " +
+                         std::to_string(index));
+}
+
 class Binder {
  public:
-  Binder(const Checkpoint& c, Weights& w) : c_(c), w_(w) {}
+  Binder(const Checkpoint& c, Weights& w, bool scan_all) : c_(c), w_(w), scan_all_(scan_all) {}
 
   const TensorInfo& expect(const std::string& name, std::vector<int64_t> shape) {
     const TensorInfo& t = c_.get(name);
@@ -49,6 +56,10 @@ class Binder {
 
   WeightView matrix(const std::string& name, int64_t rows, int64_t cols) {
     const TensorInfo& t = expect(name, {rows, cols});
+    if (scan_all_) {
+      const int64_t bad = first_non_finite(t.dtype, t.data, static_cast<size_t>(rows * cols));
+      if (bad >= 0) non_finite(t, name, bad);
+    }
     return WeightView{t.dtype, t.data, rows, cols};
   }
 
@@ -56,19 +67,44 @@ class Binder {
     const TensorInfo& t = expect(name, {n});
     std::vector<float> out(static_cast<size_t>(n));
     convert_to_f32(t.dtype, t.data, out.data(), out.size());
+    const int64_t bad = first_non_finite(DType::f32, out.data(), out.size());
+    if (bad >= 0) non_finite(t, name, bad);
     return out;
   }
 
  private:
   const Checkpoint& c_;
   Weights& w_;
+  bool scan_all_;
 };
 
 }  // namespace
 
-Weights bind_weights(const ModelSpec& s, const Checkpoint& c) {
+int64_t first_non_finite(DType dtype, const void* data, size_t n) {
+  // All-ones exponent bits: Inf or NaN. Read with memcpy: mapped tensors need not be aligned.
+  const auto* p = static_cast<const uint8_t*>(data);
+  if (dtype == DType::f32) {
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t v;
+      std::memcpy(&v, p + 4 * i, 4);
+      if ((v & 0x7F800000u) == 0x7F800000u) return static_cast<int64_t>(i);
+    }
+    return -1;
+  }
+  const uint16_t mask = dtype == DType::bf16 ? 0x7F80u : 0x7C00u;
+  for (size_t i = 0; i < n; ++i) {
+    uint16_t v;
+    std::memcpy(&v, p + 2 * i, 2);
+    if ((v & mask) == mask) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
+Weights bind_weights(const ModelSpec& s, const Checkpoint& c) { return bind_weights(s, c, false); }
+
+Weights bind_weights(const ModelSpec& s, const Checkpoint& c, bool scan_all_weights) {
   Weights w;
-  Binder b(c, w);
+  Binder b(c, w, scan_all_weights);
   const Names n = names_for(s.family);
   const int64_t d = s.d_model, q = int64_t(s.n_heads) * s.head_dim,
                 kv = int64_t(s.n_kv_heads) * s.head_dim, f = s.mlp_hidden, vocab = s.vocab_size;

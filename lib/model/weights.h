@@ -28,6 +28,17 @@ struct Weights {
 
 // Binds every tensor the spec needs, checking presence, shape and dtype; throws Error(format)
 // naming the tensor and both shapes on a mismatch.
+//
+// Non-finite weights (NaN, +-Inf) are rejected with Error(format) naming the tensor and the
+// index of the first bad value. The small tensors (norm weights, biases) are always checked:
+// they are converted to f32 at load anyway. The projection matrices and embeddings stay in the
+// memory map and are checked only when scan_all_weights is set (a pass over every byte of the
+// checkpoint: seconds per GB, and every page read); without it, NaN/Inf there surfaces as NaN
+// logits, which a session rejects at the step that meets them (engine/session.cpp).
 Weights bind_weights(const ModelSpec& spec, const Checkpoint& checkpoint);
+Weights bind_weights(const ModelSpec& spec, const Checkpoint& checkpoint, bool scan_all_weights);
+
+// Index of the first NaN/Inf among n values of `dtype` at `data`, or -1 when all are finite.
+int64_t first_non_finite(DType dtype, const void* data, size_t n);
 
 }  // namespace maskkv

@@ -1,5 +1,6 @@
 // LLaDA's semi-autoregressive remasking sampler (ML-GSAI/LLaDA generate.py; docs/sampling.md
 // for the draw order) with the Fast-dLLM threshold and factor rules as options.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -69,7 +70,14 @@ class LladaSampler final : public Sampler {
     // The block ends when its masks are gone. Under the schedule that happens at its last step,
     // or earlier when the block has fewer masks than steps: the original then runs forward
     // passes that commit nothing, which change no token, so maskkv skips them.
-    if (n == chosen.size()) {
+    // A proposal may be the mask id itself; committing it leaves a mask that no step planned
+    // for. Under the schedule the block then ends after its steps_per_block steps, like the
+    // original (schedule_ has no entry past them); under the threshold/factor rules, which
+    // commit at least one token a step, after block_length steps (without the cap a model that
+    // keeps proposing the mask id would loop forever).
+    const bool scheduled = !(o_.threshold > 0) && !(o_.factor > 0);
+    const int max_steps = scheduled ? steps_per_block_ : std::max(steps_per_block_, o_.block_length);
+    if (n == chosen.size() || step_in_block_ >= max_steps) {
       ++block_;
       step_in_block_ = 0;
     }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/regex.h"
 #include "tokenizer/tokenizer.h"
@@ -16,6 +17,9 @@
 
 namespace maskkv::tok {
 namespace {
+
+// Most ids a tokenizer.json may leave unused below its largest (see parse_model).
+constexpr int64_t kMaxUnusedIds = 1 << 16;
 
 using json = nlohmann::json;
 
@@ -375,6 +379,11 @@ void HfTokenizer::parse_model(const Ctx& ctx, const json& m, bool byte_level) {
       keyed[it.key()] = static_cast<int32_t>(id);
     }
   }
+  // Tables are indexed by id: a few sparse ids must not cost gigabytes (a 100-byte file with
+  // id 2^30 - 1 would ask for 2^30 strings). Real vocabularies are dense.
+  if (max_id >= static_cast<int64_t>(vocab.size()) + kMaxUnusedIds)
+    ctx.bad("model.vocab", "id " + std::to_string(max_id) + " leaves more than " + std::to_string(kMaxUnusedIds) +
+                               " ids unused among " + std::to_string(vocab.size()) + " tokens");
   id_token_.assign(static_cast<size_t>(max_id + 1), std::string());
   id_bytes_.assign(static_cast<size_t>(max_id + 1), std::string());
   for (const auto& [id, s] : by_id) {
@@ -440,6 +449,9 @@ void HfTokenizer::parse_added(const Ctx& ctx, const json& arr) {
       ctx.bad(field + ".content", "not valid UTF-8");
     int64_t id = ctx.integer(t, "id", field, -1, true);
     if (id < 0 || id >= (int64_t{1} << 30)) ctx.bad(field + ".id", "out of range");
+    if (id >= static_cast<int64_t>(vocab_size_) + static_cast<int64_t>(arr.size()) + kMaxUnusedIds)
+      ctx.bad(field + ".id", "id " + std::to_string(id) + " leaves more than " + std::to_string(kMaxUnusedIds) +
+                                 " ids unused past the vocabulary of " + std::to_string(vocab_size_));
     a.special = ctx.boolean(t, "special", field, false);
     a.single_word = ctx.boolean(t, "single_word", field, false);
     a.lstrip = ctx.boolean(t, "lstrip", field, false);
@@ -942,6 +954,8 @@ std::vector<int32_t> HfTokenizer::encode(std::string_view text, bool add_special
 }
 
 int32_t HfTokenizer::token_to_id(std::string_view token) const {
+  // Every spelling was checked to be UTF-8 at load; byte_level_to_bytes decodes without checks.
+  if (unicode::find_invalid_utf8(token) != std::string_view::npos) return -1;
   auto it = added_by_content_.find(std::string(token));
   if (it != added_by_content_.end()) return added_[it->second].id;
   if (byte_level_) {
@@ -1094,9 +1108,10 @@ std::string HfTokenizer::decode(const int32_t* ids, size_t n, bool skip_special)
 
 std::shared_ptr<Tokenizer> load_hf_tokenizer_json(std::string_view json_text, const std::string& origin) {
   json root;
+  check_json_depth(json_text, origin);
   try {
     root = json::parse(json_text.begin(), json_text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error; out_of_range for a number past a double
     fail(Code::format, origin + ": malformed JSON (truncated or corrupt): " + e.what());
   }
   try {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "tokenizer/tokenizer.h"
 
 namespace maskkv::tok {
@@ -72,10 +73,11 @@ Config read_config(const std::string& dir) {
   std::string path = join(dir, "tokenizer_config.json");
   if (path_kind(path) != PathKind::file) return c;
   std::string text = read_file(path);
+  check_json_depth(text, path);
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error; out_of_range for a number past a double
     fail(Code::format, path + ": malformed JSON: " + e.what());
   }
   if (!j.is_object()) fail(Code::format, path + ": expected a JSON object");
@@ -128,9 +130,11 @@ void apply_config(Tokenizer& t, const Config& c) {
 std::shared_ptr<Tokenizer> load_vocab_merges(const std::string& dir) {
   const std::string vpath = join(dir, "vocab.json"), mpath = join(dir, "merges.txt");
   json vocab;
+  const std::string vtext = read_file(vpath);
+  check_json_depth(vtext, vpath);
   try {
-    vocab = json::parse(read_file(vpath));
-  } catch (const json::parse_error& e) {
+    vocab = json::parse(vtext);
+  } catch (const json::exception& e) {  // parse_error; out_of_range for a number past a double
     fail(Code::format, vpath + ": malformed JSON: " + e.what());
   }
   if (!vocab.is_object()) fail(Code::format, vpath + ": expected an object of token -> id");
@@ -150,9 +154,11 @@ std::shared_ptr<Tokenizer> load_vocab_merges(const std::string& dir) {
   std::string cpath = join(dir, "tokenizer_config.json");
   if (path_kind(cpath) == PathKind::file) {
     json cfg;
+    const std::string ctext = read_file(cpath);
+    check_json_depth(ctext, cpath);
     try {
-      cfg = json::parse(read_file(cpath));
-    } catch (const json::parse_error& e) {
+      cfg = json::parse(ctext);
+    } catch (const json::exception& e) {  // parse_error; out_of_range for a number past a double
       fail(Code::format, cpath + ": malformed JSON: " + e.what());
     }
     cls = cfg.value("tokenizer_class", "");

@@ -115,6 +115,15 @@ bool Regex::find(std::string_view s, size_t start, std::pair<size_t, size_t>& ma
     rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), start,
                      PCRE2_NO_UTF_CHECK, ts.md, ts.ctx);
   if (rc == PCRE2_ERROR_NOMATCH) return false;
+  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+      rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+    // A pattern from a tokenizer file that backtracks without bound (e.g. "(a+)+$") is a bad
+    // file, not a bug in maskkv: PCRE2's limits stop it, and the status says whose fault it is.
+    PCRE2_UCHAR buf[256];
+    pcre2_get_error_message(rc, buf, sizeof buf);
+    fail(Code::format, std::string("regex gave up on this text: ") + reinterpret_cast<const char*>(buf) +
+                           " (pattern: " + pattern_ + "); the tokenizer's pattern backtracks without bound");
+  }
   if (rc < 0 && rc != 0) {
     PCRE2_UCHAR buf[256];
     pcre2_get_error_message(rc, buf, sizeof buf);
