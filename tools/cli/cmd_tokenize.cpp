@@ -58,49 +58,27 @@ int error(const char* cmd, const std::string& what) {
 int api_error(const char* cmd, maskkv_status st, const std::string& where) {
   return error(cmd, where + std::string(maskkv_status_name(st)) + ": " + maskkv_last_error());
 }
-
-}  // namespace
-
-int cmd_tokenize(int argc, char** argv) {
-  const char* cmd = "tokenize";
-  Args a;
-  if (int rc = parse(argc, argv, cmd, "--add-special", a); rc >= 0) return rc;
+// The JSON-lines loop both commands share: loads the tokenizer, then for each non-empty stdin
+// line (a trailing CR stripped) calls convert(tok, line, where, out), which returns -1 after
+// filling `out` (one output line, newline included) or an exit status that stops the loop.
+template <class Convert>
+int run_lines(const char* cmd, const Args& a, Convert&& convert) {
   maskkv_tokenizer* tok = nullptr;
   if (maskkv_status st = maskkv_tokenizer_load(a.path, &tok); st != MASKKV_OK)
     return api_error(cmd, st, "");
-  std::string line;
-  std::vector<int32_t> ids(256);
+  std::string line, out;
   size_t lineno = 0;
   int rc = 0;
   while (std::getline(std::cin, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    std::string text;
-    try {
-      json j = json::parse(line);
-      if (!j.is_string()) throw std::runtime_error("expected a JSON string");
-      text = j.get<std::string>();
-    } catch (const std::exception& e) {
-      rc = error(cmd, "line " + std::to_string(lineno) + ": " + e.what());
+    out.clear();
+    const std::string where = "line " + std::to_string(lineno) + ": ";
+    if (int status = convert(tok, line, where, out); status >= 0) {
+      rc = status;
       break;
     }
-    size_t n = 0;
-    maskkv_status st = maskkv_tokenize(tok, text.data(), text.size(), a.flag, ids.data(), ids.size(), &n);
-    if (st == MASKKV_ERR_BUFFER_TOO_SMALL) {
-      ids.resize(n);
-      st = maskkv_tokenize(tok, text.data(), text.size(), a.flag, ids.data(), ids.size(), &n);
-    }
-    if (st != MASKKV_OK) {
-      rc = api_error(cmd, st, "line " + std::to_string(lineno) + ": ");
-      break;
-    }
-    std::string out = "[";
-    for (size_t i = 0; i < n; ++i) {
-      if (i) out += ',';
-      out += std::to_string(ids[i]);
-    }
-    out += "]\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
   }
   maskkv_tokenizer_free(tok);
@@ -108,21 +86,47 @@ int cmd_tokenize(int argc, char** argv) {
   return rc;
 }
 
+}  // namespace
+
+int cmd_tokenize(int argc, char** argv) {
+  const char* cmd = "tokenize";
+  Args a;
+  if (int rc = parse(argc, argv, cmd, "--add-special", a); rc >= 0) return rc;
+  std::vector<int32_t> ids(256);
+  return run_lines(cmd, a, [&](maskkv_tokenizer* tok, const std::string& line, const std::string& where,
+                               std::string& out) {
+    std::string text;
+    try {
+      json j = json::parse(line);
+      if (!j.is_string()) throw std::runtime_error("expected a JSON string");
+      text = j.get<std::string>();
+    } catch (const std::exception& e) {
+      return error(cmd, where + e.what());
+    }
+    size_t n = 0;
+    maskkv_status st = maskkv_tokenize(tok, text.data(), text.size(), a.flag, ids.data(), ids.size(), &n);
+    if (st == MASKKV_ERR_BUFFER_TOO_SMALL) {
+      ids.resize(n);
+      st = maskkv_tokenize(tok, text.data(), text.size(), a.flag, ids.data(), ids.size(), &n);
+    }
+    if (st != MASKKV_OK) return api_error(cmd, st, where);
+    out = "[";
+    for (size_t i = 0; i < n; ++i) {
+      if (i) out += ',';
+      out += std::to_string(ids[i]);
+    }
+    out += "]\n";
+    return -1;
+  });
+}
+
 int cmd_detokenize(int argc, char** argv) {
   const char* cmd = "detokenize";
   Args a;
   if (int rc = parse(argc, argv, cmd, "--skip-special", a); rc >= 0) return rc;
-  maskkv_tokenizer* tok = nullptr;
-  if (maskkv_status st = maskkv_tokenizer_load(a.path, &tok); st != MASKKV_OK)
-    return api_error(cmd, st, "");
-  std::string line;
   std::string buf(1024, '\0');
-  size_t lineno = 0;
-  int rc = 0;
-  while (std::getline(std::cin, line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
+  return run_lines(cmd, a, [&](maskkv_tokenizer* tok, const std::string& line, const std::string& where,
+                               std::string& out) {
     std::vector<int32_t> ids;
     try {
       json j = json::parse(line);
@@ -134,8 +138,7 @@ int cmd_detokenize(int argc, char** argv) {
         ids.push_back(static_cast<int32_t>(v));
       }
     } catch (const std::exception& e) {
-      rc = error(cmd, "line " + std::to_string(lineno) + ": " + e.what());
-      break;
+      return error(cmd, where + e.what());
     }
     size_t n = 0;
     maskkv_status st = maskkv_detokenize(tok, ids.data(), ids.size(), a.flag, buf.data(), buf.size(), &n);
@@ -143,15 +146,8 @@ int cmd_detokenize(int argc, char** argv) {
       buf.resize(n);
       st = maskkv_detokenize(tok, ids.data(), ids.size(), a.flag, buf.data(), buf.size(), &n);
     }
-    if (st != MASKKV_OK) {
-      rc = api_error(cmd, st, "line " + std::to_string(lineno) + ": ");
-      break;
-    }
-    std::string out = json(std::string(buf.data(), n)).dump(-1, ' ', false, json::error_handler_t::replace);
-    out += '\n';
-    std::fwrite(out.data(), 1, out.size(), stdout);
-  }
-  maskkv_tokenizer_free(tok);
-  std::fflush(stdout);
-  return rc;
+    if (st != MASKKV_OK) return api_error(cmd, st, where);
+    out = json(std::string(buf.data(), n)).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    return -1;
+  });
 }
