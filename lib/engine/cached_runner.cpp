@@ -12,14 +12,16 @@ namespace maskkv {
 
 namespace {
 
-// Rows [begin, begin + n) of a row-major [*, width] matrix, copied.
-std::vector<float> rows_of(const float* m, int64_t begin, int64_t n, int64_t width) {
-  return std::vector<float>(m + begin * width, m + (begin + n) * width);
+// Rows [begin, begin + n) of a row-major [*, width] matrix in backend memory, copied.
+Buf<float> rows_of(Backend& be, const float* m, int64_t begin, int64_t n, int64_t width) {
+  Buf<float> out(be, static_cast<size_t>(n * width));
+  be.copy(out.data(), m + begin * width, out.bytes());
+  return out;
 }
 
-// Positions of the m response tokens whose new V is least similar (cosine) to the cached V.
-std::vector<int64_t> least_similar(const std::vector<float>& v_new, const std::vector<float>& v_old,
-                                   int64_t n, int64_t width, int64_t m) {
+// Positions of the m response tokens whose new V is least similar (cosine) to the cached V
+// (both host-readable).
+std::vector<int64_t> least_similar(const float* v_new, const float* v_old, int64_t n, int64_t width, int64_t m) {
   std::vector<double> sim(n);
   for (int64_t i = 0; i < n; ++i) {
     double dot = 0, a2 = 0, b2 = 0;
@@ -72,17 +74,18 @@ class CachedRunner::PrefillObserver final : public ForwardObserver {
 
   void on_attention(int l, const float* h_in, const float* attn_out, const float* k, const float* v) override {
     const ModelSpec& s = r_.model_->spec();
+    Backend& be = r_.model_->backend();
     const int64_t dkv = int64_t(s.n_kv_heads) * s.head_dim, np = r_.n_prompt_, L = r_.n_response_;
     ResponseFeatures& rf = r_.response_[l];
-    rf.k = rows_of(k, np, L, dkv);
-    rf.v = rows_of(v, np, L, dkv);
-    rf.attn = rows_of(attn_out, np, L, s.d_model);
+    rf.k = rows_of(be, k, np, L, dkv);
+    rf.v = rows_of(be, v, np, L, dkv);
+    rf.attn = rows_of(be, attn_out, np, L, s.d_model);
     // The full K/V of this layer exist now, beside everything stored so far.
     const uint64_t full_kv = static_cast<uint64_t>(n_ * dkv) * 2 * sizeof(float);
     r_.stats_.kv_bytes_peak = std::max(r_.stats_.kv_bytes_peak, stored_ + full_kv);
     stored_ += rf.kv_bytes();
     if (!prefill_) {
-      r_.prompt_[l].assign_all(k, v, s.n_kv_heads, s.head_dim, np);
+      r_.prompt_[l].assign_all(be, k, v, s.n_kv_heads, s.head_dim, np);
       stored_ += r_.prompt_[l].bytes();
       return;
     }
@@ -95,25 +98,27 @@ class CachedRunner::PrefillObserver final : public ForwardObserver {
       e.window_scores = snapkv_scores(window_col_.data(), s.n_heads, s.n_kv_heads, n_,
                                       np - r_.planner_.window(), r_.options_.pool_kernel, r_.options_.avg_pool);
     if (r_.planner_.deferred()) {
-      e.importance = layer_importance(h_in, attn_out, n_, s.d_model);
+      const size_t size = static_cast<size_t>(n_ * s.d_model);
+      e.importance = layer_importance(HostView(be, h_in, size).data(), HostView(be, attn_out, size).data(), n_,
+                                      s.d_model);
       evidence_[l] = std::move(e);
-      full_k_[l] = rows_of(k, 0, np, dkv);
-      full_v_[l] = rows_of(v, 0, np, dkv);
-      stored_ += 2 * full_k_[l].size() * sizeof(float);
+      full_k_[l] = rows_of(be, k, 0, np, dkv);
+      full_v_[l] = rows_of(be, v, 0, np, dkv);
+      stored_ += full_k_[l].bytes() + full_v_[l].bytes();
     } else {
       // Evict now: layer l's full K/V never coexist with another layer's.
-      r_.prompt_[l].assign(k, v, s.n_kv_heads, s.head_dim, r_.planner_.select_layer(l, e));
+      r_.prompt_[l].assign(be, k, v, s.n_kv_heads, s.head_dim, r_.planner_.select_layer(l, e));
       stored_ += r_.prompt_[l].bytes();
     }
   }
 
   void on_ffn(int l, const float* ffn_out) override {
-    r_.response_[l].ffn = rows_of(ffn_out, r_.n_prompt_, r_.n_response_, r_.model_->spec().d_model);
+    r_.response_[l].ffn = rows_of(r_.model_->backend(), ffn_out, r_.n_prompt_, r_.n_response_, r_.model_->spec().d_model);
   }
 
   void on_final(const float* x) override {
     const int64_t d = r_.model_->spec().d_model;
-    if (r_.n_prompt_ > 0) r_.last_prompt_final_ = rows_of(x, r_.n_prompt_ - 1, 1, d);
+    if (r_.n_prompt_ > 0) r_.last_prompt_final_ = rows_of(r_.model_->backend(), x, r_.n_prompt_ - 1, 1, d);
   }
 
   // For the deferred policies: select with every layer's evidence and compact.
@@ -122,9 +127,10 @@ class CachedRunner::PrefillObserver final : public ForwardObserver {
     const ModelSpec& s = r_.model_->spec();
     std::vector<KeptPositions> kept = r_.planner_.select_all(evidence_);
     for (int l = 0; l < s.n_layers; ++l) {
-      r_.prompt_[l].assign(full_k_[l].data(), full_v_[l].data(), s.n_kv_heads, s.head_dim, std::move(kept[l]));
-      std::vector<float>().swap(full_k_[l]);
-      std::vector<float>().swap(full_v_[l]);
+      r_.prompt_[l].assign(r_.model_->backend(), full_k_[l].data(), full_v_[l].data(), s.n_kv_heads, s.head_dim,
+                           std::move(kept[l]));
+      full_k_[l].reset();
+      full_v_[l].reset();
     }
   }
 
@@ -135,7 +141,7 @@ class CachedRunner::PrefillObserver final : public ForwardObserver {
   uint64_t stored_ = 0;
   std::vector<float> mask_col_, window_col_;
   std::vector<LayerEvidence> evidence_;
-  std::vector<std::vector<float>> full_k_, full_v_;
+  std::vector<Buf<float>> full_k_, full_v_;
 };
 
 CachedRunner::CachedRunner(std::shared_ptr<const Model> model, const CacheOptions& options,
@@ -154,7 +160,10 @@ CachedRunner::CachedRunner(std::shared_ptr<const Model> model, const CacheOption
   response_.resize(s.n_layers);
   std::vector<int64_t> positions(n_response);
   std::iota(positions.begin(), positions.end(), n_prompt);
-  rope_tables(positions, s.head_dim, rope_theta_, cos_, sin_);
+  std::vector<float> cos, sin;
+  rope_tables(positions, s.head_dim, rope_theta_, cos, sin);
+  cos_ = to_backend(model_->backend(), cos);
+  sin_ = to_backend(model_->backend(), sin);
 }
 
 void CachedRunner::account() {
@@ -202,59 +211,66 @@ std::vector<float> CachedRunner::response_pass(const std::vector<int32_t>& x, co
   const int64_t L = n_response_, d = s.d_model, dq = int64_t(s.n_heads) * s.head_dim,
                 dkv = int64_t(s.n_kv_heads) * s.head_dim, f = s.mlp_hidden, half = s.head_dim / 2;
   const int64_t m = partial ? static_cast<int64_t>(std::floor(options_.rho * L)) : L;
-  std::vector<float> xr(L * d), h(L * d), v_new(L * dkv), q(m * dq), k(m * dkv), att(m * dq),
-      o(m * d), hs(m * d), gate(m * f), up(m * f), cs(m * half), sn(m * half);
+  Buf<float> xr(be, L * d), h(be, L * d), v_new(be, L * dkv), q(be, m * dq), k(be, m * dkv), att(be, m * dq),
+      o(be, m * d), hs(be, m * d), gate(be, m * f), up(be, m * f), cs(be, m * half), sn(be, m * half);
   be.embed(x.data() + n_prompt_, L, w.embed, xr.data());
   for (int l = 0; l < s.n_layers; ++l) {
     const LayerWeights& W = w.layers[l];
     ResponseFeatures& rf = response_[l];
     const PromptKV& pk = prompt_[l];
     // Which response tokens get fresh features in this layer.
-    be.rmsnorm(xr.data(), L, d, W.attn_norm.data(), s.rms_norm_eps, h.data());
-    be.linear(h.data(), L, W.wv, s.qkv_bias ? W.v_bias.data() : nullptr, v_new.data());
+    be.rmsnorm(xr.data(), L, d, W.attn_norm, s.rms_norm_eps, h.data());
+    be.linear(h.data(), L, W.wv, W.v_bias, v_new.data());
     std::vector<int64_t> sel(L);
     std::iota(sel.begin(), sel.end(), int64_t{0});
-    if (partial) sel = least_similar(v_new, rf.v, L, dkv, m);
-    rf.v = v_new;
+    if (partial)
+      sel = least_similar(HostView(be, v_new.data(), v_new.size()).data(), HostView(be, rf.v.data(), rf.v.size()).data(),
+                          L, dkv, m);
+    std::swap(rf.v, v_new);  // the fresh V is cached; the old buffer is reused next layer
     if (m > 0) {
-      for (int64_t i = 0; i < m; ++i) {
-        std::copy(h.begin() + sel[i] * d, h.begin() + (sel[i] + 1) * d, hs.begin() + i * d);
-        std::copy(cos_.begin() + sel[i] * half, cos_.begin() + (sel[i] + 1) * half, cs.begin() + i * half);
-        std::copy(sin_.begin() + sel[i] * half, sin_.begin() + (sel[i] + 1) * half, sn.begin() + i * half);
-      }
-      be.linear(hs.data(), m, W.wq, s.qkv_bias ? W.q_bias.data() : nullptr, q.data());
-      be.linear(hs.data(), m, W.wk, s.qkv_bias ? W.k_bias.data() : nullptr, k.data());
+      be.gather(h.data(), row_offsets(sel, d).data(), m, d, hs.data());
+      be.gather(cos_.data(), row_offsets(sel, half).data(), m, half, cs.data());
+      be.gather(sin_.data(), row_offsets(sel, half).data(), m, half, sn.data());
+      be.linear(hs.data(), m, W.wq, W.q_bias, q.data());
+      be.linear(hs.data(), m, W.wk, W.k_bias, k.data());
       be.rope(q.data(), m, s.n_heads, s.head_dim, cs.data(), sn.data());
       be.rope(k.data(), m, s.n_kv_heads, s.head_dim, cs.data(), sn.data());
-      for (int64_t i = 0; i < m; ++i) std::copy(k.begin() + i * dkv, k.begin() + (i + 1) * dkv, rf.k.begin() + sel[i] * dkv);
+      be.scatter(k.data(), row_offsets(sel, dkv).data(), m, dkv, rf.k.data());
       be.attention_ragged(q.data(), m, pk.k.data(), pk.v.data(), pk.offsets.data(), rf.k.data(), rf.v.data(), L,
                           s.n_heads, s.n_kv_heads, s.head_dim, att.data());
       be.linear(att.data(), m, W.wo, nullptr, o.data());
-      for (int64_t i = 0; i < m; ++i) std::copy(o.begin() + i * d, o.begin() + (i + 1) * d, rf.attn.begin() + sel[i] * d);
+      be.scatter(o.data(), row_offsets(sel, d).data(), m, d, rf.attn.data());
     }
     be.add(xr.data(), rf.attn.data(), L * d);
     if (m > 0) {
-      for (int64_t i = 0; i < m; ++i) std::copy(xr.begin() + sel[i] * d, xr.begin() + (sel[i] + 1) * d, o.begin() + i * d);
-      be.rmsnorm(o.data(), m, d, W.ffn_norm.data(), s.rms_norm_eps, hs.data());
+      be.gather(xr.data(), row_offsets(sel, d).data(), m, d, o.data());
+      be.rmsnorm(o.data(), m, d, W.ffn_norm, s.rms_norm_eps, hs.data());
       be.linear(hs.data(), m, W.w_gate, nullptr, gate.data());
       be.linear(hs.data(), m, W.w_up, nullptr, up.data());
       be.swiglu(gate.data(), up.data(), m * f, gate.data());
       be.linear(gate.data(), m, W.w_down, nullptr, o.data());
-      for (int64_t i = 0; i < m; ++i) std::copy(o.begin() + i * d, o.begin() + (i + 1) * d, rf.ffn.begin() + sel[i] * d);
+      be.scatter(o.data(), row_offsets(sel, d).data(), m, d, rf.ffn.data());
     }
     be.add(xr.data(), rf.ffn.data(), L * d);
   }
   // Mask-only projection: the LM head on the rows that are read.
-  std::vector<float> picked(rows.size() * d);
+  Buf<float> picked(be, rows.size() * d);
+  std::vector<int64_t> response_rows, response_dst;
   for (size_t i = 0; i < rows.size(); ++i) {
-    const float* src;
-    if (rows[i] >= n_prompt_)
-      src = xr.data() + (rows[i] - n_prompt_) * d;
-    else if (rows[i] == n_prompt_ - 1 && !last_prompt_final_.empty())
-      src = last_prompt_final_.data();
-    else
+    if (rows[i] >= n_prompt_) {
+      response_rows.push_back(rows[i] - n_prompt_);
+      response_dst.push_back(static_cast<int64_t>(i));
+    } else if (rows[i] == n_prompt_ - 1 && !last_prompt_final_.empty()) {
+      be.copy(picked.data() + i * d, last_prompt_final_.data(), d * sizeof(float));
+    } else {
       fail(Code::internal, "cached pass asked for prompt row " + std::to_string(rows[i]));
-    std::copy(src, src + d, picked.begin() + i * d);
+    }
+  }
+  if (!response_rows.empty()) {
+    const int64_t nr = static_cast<int64_t>(response_rows.size());
+    Buf<float> tmp(be, nr * d);
+    be.gather(xr.data(), row_offsets(response_rows, d).data(), nr, d, tmp.data());
+    be.scatter(tmp.data(), row_offsets(response_dst, d).data(), nr, d, picked.data());
   }
   return lm_head(s, w, be, picked.data(), static_cast<int64_t>(rows.size()));
 }

@@ -50,8 +50,8 @@ class CachedRunner {
   int calls_ = 0;
   std::vector<PromptKV> prompt_;
   std::vector<ResponseFeatures> response_;
-  std::vector<float> last_prompt_final_;  // residual of the last prompt token after the last layer
-  std::vector<float> cos_, sin_;          // RoPE tables of the response positions
+  Buf<float> last_prompt_final_;  // residual of the last prompt token after the last layer
+  Buf<float> cos_, sin_;          // RoPE tables of the response positions
   CacheStats stats_;
 };
 

@@ -11,8 +11,8 @@ namespace {
 
 class StatsObserver final : public ForwardObserver {
  public:
-  StatsObserver(const ModelSpec& s, int64_t n_prompt, int64_t n)
-      : s_(s), n_prompt_(n_prompt), n_(n), importance(s.n_layers), preference(s.n_layers) {}
+  StatsObserver(const ModelSpec& s, Backend& be, int64_t n_prompt, int64_t n)
+      : s_(s), be_(be), n_prompt_(n_prompt), n_(n), importance(s.n_layers), preference(s.n_layers) {}
 
   std::vector<Backend::ScoreRequest> score_requests(int) override {
     col_.assign(static_cast<size_t>(s_.n_heads * n_), 0.0f);
@@ -20,11 +20,14 @@ class StatsObserver final : public ForwardObserver {
   }
 
   void on_attention(int l, const float* h_in, const float* attn_out, const float*, const float*) override {
-    importance[l] = layer_importance(h_in, attn_out, n_, s_.d_model);
+    const size_t size = static_cast<size_t>(n_ * s_.d_model);
+    importance[l] = layer_importance(HostView(be_, h_in, size).data(), HostView(be_, attn_out, size).data(), n_,
+                                     s_.d_model);
     preference[l] = head_prompt_preference(col_.data(), s_.n_heads, s_.n_kv_heads, n_, n_prompt_);
   }
 
   const ModelSpec& s_;
+  Backend& be_;
   int64_t n_prompt_, n_;
   std::vector<float> col_;
   std::vector<double> importance;
@@ -54,7 +57,7 @@ void Calibrator::add_sample(const std::vector<int32_t>& prompt) {
                                    std::to_string(i) + " is not a valid prompt token");
   std::vector<int32_t> x(prompt);
   x.resize(prompt.size() + gen_length_, s.mask_id);
-  StatsObserver obs(s, static_cast<int64_t>(prompt.size()), static_cast<int64_t>(x.size()));
+  StatsObserver obs(s, model_->backend(), static_cast<int64_t>(prompt.size()), static_cast<int64_t>(x.size()));
   forward_logits(s, model_->weights(), model_->backend(), x.data(), static_cast<int64_t>(x.size()), {},
                  s.rope_theta * rope_scaling_, &obs);
   for (int l = 0; l < s.n_layers; ++l) {

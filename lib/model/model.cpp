@@ -35,16 +35,27 @@ std::string fingerprint_of(const ModelSpec& s, const Checkpoint& c) {
 
 }  // namespace
 
+std::unique_ptr<Backend> make_backend(BackendKind kind, int n_threads) {
+  if (kind == BackendKind::cuda) return make_cuda_backend(0);  // throws naming why not
+  if (kind == BackendKind::auto_select && cuda_available()) return make_cuda_backend(0);
+  return make_cpu_backend(n_threads);
+}
+
 std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOptions& options) {
-  if (options.backend == BackendKind::cuda)
-    fail(Code::unsupported, "backend 'cuda' requested, but this build of maskkv has no CUDA backend");
-  if (options.backend != BackendKind::auto_select && options.backend != BackendKind::cpu)
+  if (options.backend != BackendKind::auto_select && options.backend != BackendKind::cpu &&
+      options.backend != BackendKind::cuda)
     fail(Code::invalid_argument, "unknown backend " + std::to_string(static_cast<int>(options.backend)));
+  if (options.n_threads < 0 || options.n_threads > 1024)
+    fail(Code::invalid_argument, "n_threads = " + std::to_string(options.n_threads) + " is outside [0, 1024]");
+  std::string why;
+  if (options.backend == BackendKind::cuda && !cuda_available(&why))
+    fail(Code::unsupported, "backend 'cuda' requested, but " + why + "; use backend 'cpu' or 'auto'");
   auto m = std::shared_ptr<Model>(new Model());
   m->checkpoint_ = std::make_unique<Checkpoint>(directory);
   m->spec_ = parse_model_spec(m->checkpoint_->config(), directory + "/config.json");
-  m->weights_ = bind_weights(m->spec_, *m->checkpoint_, options.scan_all_weights);
-  m->backend_ = make_cpu_backend(options.n_threads);
+  m->host_weights_ = bind_weights(m->spec_, *m->checkpoint_, options.scan_all_weights);
+  m->backend_ = make_backend(options.backend, options.n_threads);
+  m->weights_ = place_weights(m->spec_, m->host_weights_, *m->backend_);
   m->fingerprint_ = fingerprint_of(m->spec_, *m->checkpoint_);
   return m;
 }

@@ -22,11 +22,15 @@ struct ModelOptions {
   bool scan_all_weights = false;
 };
 
+// The backend for a kind: auto picks CUDA when this build has it and a device is present.
+std::unique_ptr<Backend> make_backend(BackendKind kind, int n_threads);
+
 class Model {
  public:
   static std::shared_ptr<Model> load(const std::string& directory, const ModelOptions& options);
 
   const ModelSpec& spec() const { return spec_; }
+  // The weights resident on the backend (pointers into backend memory).
   const Weights& weights() const { return weights_; }
   Backend& backend() const { return *backend_; }
   const std::string& directory() const { return checkpoint_->directory(); }
@@ -41,8 +45,9 @@ class Model {
  private:
   std::unique_ptr<Checkpoint> checkpoint_;
   ModelSpec spec_;
-  Weights weights_;
+  Weights host_weights_;  // bound in the memory map
   std::unique_ptr<Backend> backend_;
+  Weights weights_;       // host_weights_ made resident on backend_
   std::string fingerprint_;
 };
 

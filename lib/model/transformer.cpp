@@ -22,12 +22,18 @@ void rope_tables(const std::vector<int64_t>& positions, int head_dim, double the
     }
 }
 
+std::vector<int64_t> row_offsets(const std::vector<int64_t>& rows, int64_t width) {
+  std::vector<int64_t> off(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) off[i] = rows[i] * width;
+  return off;
+}
+
 std::vector<float> lm_head(const ModelSpec& s, const Weights& w, Backend& be, const float* x,
                            int64_t m) {
-  std::vector<float> normed(m * int64_t(s.d_model)), logits(m * int64_t(s.vocab_size));
-  be.rmsnorm(x, m, s.d_model, w.final_norm.data(), s.rms_norm_eps, normed.data());
+  Buf<float> normed(be, m * int64_t(s.d_model)), logits(be, m * int64_t(s.vocab_size));
+  be.rmsnorm(x, m, s.d_model, w.final_norm, s.rms_norm_eps, normed.data());
   be.linear(normed.data(), m, w.lm_head, nullptr, logits.data());
-  return logits;
+  return to_host(be, logits.data(), logits.size());
 }
 
 std::vector<float> forward_logits(const ModelSpec& s, const Weights& w, Backend& be,
@@ -35,21 +41,22 @@ std::vector<float> forward_logits(const ModelSpec& s, const Weights& w, Backend&
                                   double rope_theta, ForwardObserver* obs) {
   const int64_t d = s.d_model, dq = int64_t(s.n_heads) * s.head_dim,
                 dkv = int64_t(s.n_kv_heads) * s.head_dim, f = s.mlp_hidden;
-  std::vector<float> x(n * d), h(n * d), q(n * dq), k(n * dkv), v(n * dkv), att(n * dq);
-  std::vector<float> gate(n * f), up(n * f);
+  Buf<float> x(be, n * d), h(be, n * d), q(be, n * dq), k(be, n * dkv), v(be, n * dkv), att(be, n * dq);
+  Buf<float> gate(be, n * f), up(be, n * f);
   std::vector<int64_t> positions(n);
   std::iota(positions.begin(), positions.end(), int64_t{0});
-  std::vector<float> cos, sin;
-  rope_tables(positions, s.head_dim, rope_theta, cos, sin);
+  std::vector<float> cos_host, sin_host;
+  rope_tables(positions, s.head_dim, rope_theta, cos_host, sin_host);
+  const Buf<float> cos = to_backend(be, cos_host), sin = to_backend(be, sin_host);
 
   be.embed(ids, n, w.embed, x.data());
   for (int l = 0; l < s.n_layers; ++l) {
     const LayerWeights& L = w.layers[l];
     // Attention sub-layer.
-    be.rmsnorm(x.data(), n, d, L.attn_norm.data(), s.rms_norm_eps, h.data());
-    be.linear(h.data(), n, L.wq, s.qkv_bias ? L.q_bias.data() : nullptr, q.data());
-    be.linear(h.data(), n, L.wk, s.qkv_bias ? L.k_bias.data() : nullptr, k.data());
-    be.linear(h.data(), n, L.wv, s.qkv_bias ? L.v_bias.data() : nullptr, v.data());
+    be.rmsnorm(x.data(), n, d, L.attn_norm, s.rms_norm_eps, h.data());
+    be.linear(h.data(), n, L.wq, L.q_bias, q.data());
+    be.linear(h.data(), n, L.wk, L.k_bias, k.data());
+    be.linear(h.data(), n, L.wv, L.v_bias, v.data());
     be.rope(q.data(), n, s.n_heads, s.head_dim, cos.data(), sin.data());
     be.rope(k.data(), n, s.n_kv_heads, s.head_dim, cos.data(), sin.data());
     std::vector<Backend::ScoreRequest> scores;
@@ -60,7 +67,7 @@ std::vector<float> forward_logits(const ModelSpec& s, const Weights& w, Backend&
     if (obs) obs->on_attention(l, x.data(), h.data(), k.data(), v.data());
     be.add(x.data(), h.data(), n * d);
     // SwiGLU feed-forward sub-layer.
-    be.rmsnorm(x.data(), n, d, L.ffn_norm.data(), s.rms_norm_eps, h.data());
+    be.rmsnorm(x.data(), n, d, L.ffn_norm, s.rms_norm_eps, h.data());
     be.linear(h.data(), n, L.w_gate, nullptr, gate.data());
     be.linear(h.data(), n, L.w_up, nullptr, up.data());
     be.swiglu(gate.data(), up.data(), n * f, gate.data());
@@ -71,9 +78,8 @@ std::vector<float> forward_logits(const ModelSpec& s, const Weights& w, Backend&
   if (obs) obs->on_final(x.data());
   // Final norm and LM head on the rows that are read.
   const int64_t m = static_cast<int64_t>(rows.size());
-  std::vector<float> picked(m * d);
-  for (int64_t i = 0; i < m; ++i)
-    std::copy(x.begin() + rows[i] * d, x.begin() + (rows[i] + 1) * d, picked.begin() + i * d);
+  Buf<float> picked(be, m * d);
+  be.gather(x.data(), row_offsets(rows, d).data(), m, d, picked.data());
   return lm_head(s, w, be, picked.data(), m);
 }
 

@@ -11,8 +11,8 @@
 namespace maskkv {
 
 // Hooks into a full forward pass: the prefill of a cached generation (which fills the caches
-// and decides what to evict) and calibration (which gathers statistics). Pointers are valid
-// only during the call.
+// and decides what to evict) and calibration (which gathers statistics). Pointers address the
+// backend's memory (HostView reads them on the host) and are valid only during the call.
 class ForwardObserver {
  public:
   virtual ~ForwardObserver() = default;
@@ -35,9 +35,12 @@ std::vector<float> forward_logits(const ModelSpec& spec, const Weights& weights,
                                   const int32_t* ids, int64_t n, const std::vector<int64_t>& rows,
                                   double rope_theta, ForwardObserver* observer = nullptr);
 
-// Final norm and LM head over m residual rows x [m, D]: logits [m, vocab].
+// Final norm and LM head over m residual rows x [m, D] (backend memory): host logits [m, vocab].
 std::vector<float> lm_head(const ModelSpec& spec, const Weights& weights, Backend& backend,
                            const float* x, int64_t m);
+
+// Offsets (in floats) of rows[i] of a row-major [*, width] matrix, for Backend::gather/scatter.
+std::vector<int64_t> row_offsets(const std::vector<int64_t>& rows, int64_t width);
 
 // cos/sin tables [positions.size(), head_dim/2], computed in f32 as PyTorch does.
 void rope_tables(const std::vector<int64_t>& positions, int head_dim, double theta,

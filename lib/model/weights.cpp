@@ -63,13 +63,14 @@ class Binder {
     return WeightView{t.dtype, t.data, rows, cols};
   }
 
-  std::vector<float> vector(const std::string& name, int64_t n) {
+  const float* vector(const std::string& name, int64_t n) {
     const TensorInfo& t = expect(name, {n});
     std::vector<float> out(static_cast<size_t>(n));
     convert_to_f32(t.dtype, t.data, out.data(), out.size());
     const int64_t bad = first_non_finite(DType::f32, out.data(), out.size());
     if (bad >= 0) non_finite(t, name, bad);
-    return out;
+    w_.host_vectors->push_back(std::move(out));
+    return w_.host_vectors->back().data();
   }
 
  private:
@@ -104,6 +105,7 @@ Weights bind_weights(const ModelSpec& s, const Checkpoint& c) { return bind_weig
 
 Weights bind_weights(const ModelSpec& s, const Checkpoint& c, bool scan_all_weights) {
   Weights w;
+  w.host_vectors = std::make_shared<std::deque<std::vector<float>>>();
   Binder b(c, w, scan_all_weights);
   const Names n = names_for(s.family);
   const int64_t d = s.d_model, q = int64_t(s.n_heads) * s.head_dim,
@@ -134,6 +136,31 @@ Weights bind_weights(const ModelSpec& s, const Checkpoint& c, bool scan_all_weig
     L.w_down = b.matrix(p + n.down, d, f);
     w.dtype = L.wq.dtype;
     w.layers.push_back(std::move(L));
+  }
+  return w;
+}
+
+Weights place_weights(const ModelSpec& s, const Weights& host, Backend& be) {
+  if (be.host_memory()) return host;
+  const int64_t d = s.d_model, q = int64_t(s.n_heads) * s.head_dim, kv = int64_t(s.n_kv_heads) * s.head_dim;
+  auto matrix = [&be](WeightView v) {
+    v.data = be.resident(v.data, static_cast<size_t>(v.rows * v.cols) * dtype_size(v.dtype));
+    return v;
+  };
+  auto vec = [&be](const float* p, int64_t n) {
+    return p ? static_cast<const float*>(be.resident(p, static_cast<size_t>(n) * sizeof(float))) : nullptr;
+  };
+  Weights w = host;
+  w.embed = matrix(host.embed);
+  w.lm_head = matrix(host.lm_head);  // tied embeddings: the same host pointer, one copy
+  w.final_norm = vec(host.final_norm, d);
+  for (LayerWeights& L : w.layers) {
+    L.attn_norm = vec(L.attn_norm, d);
+    L.ffn_norm = vec(L.ffn_norm, d);
+    L.q_bias = vec(L.q_bias, q);
+    L.k_bias = vec(L.k_bias, kv);
+    L.v_bias = vec(L.v_bias, kv);
+    for (WeightView* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) *m = matrix(*m);
   }
   return w;
 }

@@ -4,7 +4,9 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <new>
 #include <cstring>
 #include <vector>
 
@@ -35,6 +37,45 @@ class CpuBackend final : public Backend {
 
   const char* name() const override { return "cpu"; }
   int n_threads() const override { return pool_.size(); }
+
+  bool host_memory() const override { return true; }
+
+  void* allocate(size_t bytes) override {
+    // 64-byte aligned, with the size stored in front for the accounting in release().
+    void* p = ::operator new(64 + bytes, std::align_val_t{64}, std::nothrow);
+    if (!p) fail(Code::out_of_memory, "out of host memory allocating " + std::to_string(bytes) + " bytes");
+    *static_cast<size_t*>(p) = bytes;
+    const uint64_t now = in_use_.fetch_add(bytes) + bytes;
+    uint64_t peak = peak_.load();
+    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+    }
+    return static_cast<char*>(p) + 64;
+  }
+
+  void release(void* p) noexcept override {
+    if (!p) return;
+    void* base = static_cast<char*>(p) - 64;
+    in_use_.fetch_sub(*static_cast<size_t*>(base));
+    ::operator delete(base, std::align_val_t{64});
+  }
+
+  void upload(void* dst, const void* src, size_t bytes) override { copy(dst, src, bytes); }
+  void download(void* dst, const void* src, size_t bytes) override { copy(dst, src, bytes); }
+  void copy(void* dst, const void* src, size_t bytes) override {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+
+  void gather(const float* src, const int64_t* offsets, int64_t m, int64_t width, float* dst) override {
+    for (int64_t r = 0; r < m; ++r) std::memcpy(dst + r * width, src + offsets[r], width * sizeof(float));
+  }
+
+  void scatter(const float* src, const int64_t* offsets, int64_t m, int64_t width, float* dst) override {
+    for (int64_t r = 0; r < m; ++r) std::memcpy(dst + offsets[r], src + r * width, width * sizeof(float));
+  }
+
+  const void* resident(const void* host, size_t) override { return host; }
+
+  MemoryStats memory() const override { return {in_use_.load(), peak_.load(), 0}; }
 
   void linear(const float* x, int64_t m, const WeightView& w, const float* bias,
               float* y) override {
@@ -281,6 +322,7 @@ class CpuBackend final : public Backend {
 
   ThreadPool pool_;
   std::vector<std::vector<float>> scratch_;
+  std::atomic<uint64_t> in_use_{0}, peak_{0};
 };
 
 }  // namespace
