@@ -210,6 +210,8 @@ typedef struct maskkv_stats {
   int64_t kv_pairs_kept;    /* prompt K/V pairs kept, summed over layers and KV heads */
   uint64_t kv_bytes_peak;   /* the most K/V bytes held at once (transient full-layer K/V too) */
   double prefill_seconds;   /* the first forward pass (prompt + masks) */
+  uint64_t gpu_peak_bytes;  /* CUDA backend: the most device memory maskkv held at once since the
+                               model was loaded (weights, activations, caches); 0 on the CPU */
 } maskkv_stats;
 
 /* ---------------------------------------------------------------------------------------------

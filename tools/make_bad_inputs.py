@@ -603,7 +603,7 @@ class Catalogue:
                  "maskkv_generate into a 4-token buffer", call="maskkv_generate", capacity=4)
         # Model options.
         for name, mo, status, message, note in [
-                ("mopt-cuda", {"backend": 2}, "MASKKV_ERR_UNSUPPORTED", "no CUDA backend", "a CUDA request"),
+                ("mopt-cuda", {"backend": 2}, "MASKKV_ERR_UNSUPPORTED", "backend 'cuda' requested", "a CUDA request (where no device is usable)"),
                 ("mopt-backend-unknown", {"backend": 7}, "MASKKV_ERR_INVALID_ARGUMENT", "backend = 7",
                  "a backend past the enum"),
                 ("mopt-threads-huge", {"n_threads": 1 << 30}, "MASKKV_ERR_INVALID_ARGUMENT", "n_threads = 1073741824",

@@ -53,5 +53,13 @@ if [ -x tools/tokenizer_parity/install.sh ]; then
 fi
 
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/maskkv-ccache}"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# The CUDA backend is compiled wherever nvcc is (its GPU tests skip, saying so, without a GPU);
+# MASKKV_CUDA=OFF in the environment turns it off.
+NVCC="$(command -v nvcc || true)"
+[ -z "$NVCC" ] && [ -x /usr/local/cuda/bin/nvcc ] && NVCC=/usr/local/cuda/bin/nvcc
+CUDA_FLAGS=(-DMASKKV_CUDA=OFF)
+if [ -n "$NVCC" ] && [ "${MASKKV_CUDA:-ON}" != OFF ]; then
+  CUDA_FLAGS=(-DMASKKV_CUDA=ON -DCMAKE_CUDA_COMPILER="$NVCC")
+fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${CUDA_FLAGS[@]}" >/dev/null
 cmake --build build -j"$(nproc)"

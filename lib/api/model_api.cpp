@@ -76,7 +76,7 @@ MASKKV_API maskkv_status maskkv_model_get_info(const maskkv_model* model, maskkv
     out.rope_theta = static_cast<float>(s.rope_theta);
     out.rms_norm_eps = s.rms_norm_eps;
     out.weight_dtype = static_cast<int32_t>(model->impl->weights().dtype);
-    out.backend = MASKKV_BACKEND_CPU;
+    out.backend = model->impl->backend().host_memory() ? MASKKV_BACKEND_CPU : MASKKV_BACKEND_CUDA;
     out.n_params = s.n_params();
     out.weight_bytes = model->impl->weights().bytes;
     const uint32_t keep = info->size < sizeof(out) ? info->size : static_cast<uint32_t>(sizeof(out));

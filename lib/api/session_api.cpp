@@ -69,6 +69,7 @@ void fill_stats(const Session& s, maskkv_stats* stats) {
   out.kv_pairs_kept = st.kv_pairs_kept;
   out.kv_bytes_peak = st.kv_bytes_peak;
   out.prefill_seconds = st.prefill_seconds;
+  out.gpu_peak_bytes = st.gpu_peak_bytes;
   const uint32_t keep = stats->size < sizeof(out) ? stats->size : static_cast<uint32_t>(sizeof(out));
   std::memcpy(stats, &out, keep);
   stats->size = keep;

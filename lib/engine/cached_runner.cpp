@@ -19,6 +19,8 @@ Buf<float> rows_of(Backend& be, const float* m, int64_t begin, int64_t n, int64_
   return out;
 }
 
+constexpr double kUnchangedCosine = 1e-8;
+
 // Positions of the m response tokens whose new V is least similar (cosine) to the cached V
 // (both host-readable).
 std::vector<int64_t> least_similar(const float* v_new, const float* v_old, int64_t n, int64_t width, int64_t m) {
@@ -32,6 +34,10 @@ std::vector<int64_t> least_similar(const float* v_new, const float* v_old, int64
       b2 += b * b;
     }
     sim[i] = dot / std::max(std::sqrt(a2) * std::sqrt(b2), 1e-12);
+    // A V unchanged up to f32 rounding (a token nothing upstream changed) has cosine 1: the
+    // rounding residue must not rank such tokens, or two backends (or two GEMM shapes) would
+    // choose among them differently. They tie, and ties go to the lower position.
+    if (sim[i] > 1.0 - kUnchangedCosine) sim[i] = 1.0;
   }
   std::vector<int64_t> idx(n);
   std::iota(idx.begin(), idx.end(), int64_t{0});

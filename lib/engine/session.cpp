@@ -104,6 +104,7 @@ std::vector<int32_t> Session::response() const {
 SessionStats Session::stats() const {
   SessionStats s = stats_;
   s.peak_rss_bytes = peak_rss_bytes();
+  if (!model_->backend().host_memory()) s.gpu_peak_bytes = model_->backend().memory().peak;
   const ModelSpec& spec = model_->spec();
   if (runner_) {
     s.kv_pairs_kept = runner_->stats().kv_pairs_kept;

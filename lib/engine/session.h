@@ -24,6 +24,7 @@ struct SessionStats {
   int64_t kv_pairs_kept = 0;   // prompt K/V pairs kept, over layers and KV heads
   uint64_t kv_bytes_peak = 0;  // most K/V bytes held at once (transient full-layer K/V included)
   double prefill_seconds = 0;  // the first forward pass
+  uint64_t gpu_peak_bytes = 0; // device memory peak of the model's backend (0 on the CPU)
 };
 
 class Session {

@@ -94,12 +94,14 @@ def test_info_json():
     (["generate", "--model", LLADA, "--prompt-ids", "1,400"], 1, "prompt id 400 at position 1"),
     (["generate", "--model", LLADA, "--prompt-ids", "1", "--gen-length", "300"], 1, "exceeds the context"),
     (["generate", "--model", LLADA, "--prompt", "hello"], 1, "has no tokenizer"),
-    (["generate", "--model", LLADA, "--prompt-ids", "1", "--backend", "cuda"], 1, "no CUDA backend"),
+    (["generate", "--model", LLADA, "--prompt-ids", "1", "--backend", "cuda"], 1, "backend 'cuda' requested"),
     (["generate", "--model", "/no/such/dir", "--prompt-ids", "1"], 1, "/no/such/dir"),
     (["info"], 2, "--model is required"),
     (["frobnicate"], 2, "unknown command"),
 ])
 def test_errors_exit_with_a_message_naming_the_problem(args, code, needle):
+    if "cuda" in args and run("info", "--model", LLADA, "--backend", "cuda", check=False).returncode == 0:
+        pytest.skip("a CUDA device is usable here: a CUDA request is not an error")
     p = run(*args, check=False)
     assert p.returncode == code, p.stderr
     assert needle in p.stderr

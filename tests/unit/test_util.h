@@ -75,7 +75,12 @@ inline void write_json(const std::string& path, const nlohmann::json& j) { write
 inline std::shared_ptr<maskkv::Model> fixture_model(const std::string& name) {
   static std::map<std::string, std::shared_ptr<maskkv::Model>> cache;
   auto& m = cache[name];
-  if (!m) m = maskkv::Model::load(fixture("models/" + name), maskkv::ModelOptions{});
+  // Pinned to the CPU: golden data is compared at CPU tolerances; the CUDA tests load their own.
+  if (!m) {
+    maskkv::ModelOptions o;
+    o.backend = maskkv::BackendKind::cpu;
+    m = maskkv::Model::load(fixture("models/" + name), o);
+  }
   return m;
 }
 

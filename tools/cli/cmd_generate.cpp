@@ -138,6 +138,7 @@ int cmd_generate(int argc, char** argv) {
       j["forward_passes"] = stats.forward_passes;
       j["seconds"] = stats.seconds;
       j["peak_rss_bytes"] = stats.peak_rss_bytes;
+      j["gpu_peak_bytes"] = stats.gpu_peak_bytes;
       j["prefill_seconds"] = stats.prefill_seconds;
       j["policy"] = maskkv_policy_name(opts.policy);
       j["budget"] = opts.budget;
@@ -159,6 +160,7 @@ int cmd_generate(int argc, char** argv) {
                  stats.steps, stats.forward_passes, stats.seconds, stats.prefill_seconds,
                  maskkv_policy_name(opts.policy), static_cast<long long>(stats.kv_pairs_kept),
                  stats.kv_bytes_peak / 1048576.0, stats.peak_rss_bytes / 1048576.0);
+    if (stats.gpu_peak_bytes > 0) std::fprintf(stderr, "GPU memory peak %.1f MiB\n", stats.gpu_peak_bytes / 1048576.0);
     return 0;
   });
 }

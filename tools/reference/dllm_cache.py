@@ -15,11 +15,10 @@ Forward call c (the prefill is call 0) is:
     cached or fresh attention and FFN outputs.
 Logits are produced for the response rows only (the sampler reads masked rows of its block).
 
-Caution for fixtures: a token that was neither committed nor re-selected since the last call
-has an unchanged residual stream at every layer, so its V_new equals the cached V up to
-rounding (cosine 1 +- 1e-7). When fewer than floor(rho * L) tokens changed, the partial update
-chooses among such tokens by rounding noise, and no two implementations can be expected to
-agree; the cached_generate fixtures commit at least floor(rho * L) tokens per step.
+A token whose V_new equals the cached V up to f32 rounding (nothing upstream of it changed)
+gets cosine exactly 1 (1 - cos < 1e-8 counts as unchanged): rounding residue does not rank such
+tokens, ties among them go to the lower position, so implementations agree even when fewer
+than floor(rho * L) tokens changed.
 """
 import math
 
@@ -162,6 +161,9 @@ class CachedRunner:
             cs = [float(np.dot(a64[i], b64[i])) /
                   (math.sqrt(float(np.dot(a64[i], a64[i]))) *
                    math.sqrt(float(np.dot(b64[i], b64[i])))) for i in range(self.L)]
+            # V unchanged up to f32 rounding: cosine 1, so rounding residue never ranks tokens
+            # (ties go to the lower position), as in lib/engine/cached_runner.cpp.
+            cs = [1.0 if c > 1.0 - 1e-8 else c for c in cs]
             order = sorted(range(self.L), key=lambda i: (cs[i], i))
             sel = sorted(order[:self.n_sel])
             if 0 < self.n_sel < self.L:

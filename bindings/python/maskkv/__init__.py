@@ -342,11 +342,13 @@ class Stats:
     kv_pairs_kept: int
     kv_bytes_peak: int
     prefill_seconds: float
+    gpu_peak_bytes: int  # CUDA backend: device memory peak since the model was loaded; 0 on the CPU
 
     @classmethod
     def _from_c(cls, s: Any) -> "Stats":
         return cls(s.steps, s.forward_passes, s.masks_left, s.last_committed, s.seconds,
-                   s.peak_rss_bytes, s.kv_pairs_kept, s.kv_bytes_peak, s.prefill_seconds)
+                   s.peak_rss_bytes, s.kv_pairs_kept, s.kv_bytes_peak, s.prefill_seconds,
+                   s.gpu_peak_bytes)
 
 
 @dataclass(frozen=True)

@@ -1114,12 +1114,13 @@ pub struct maskkv_stats {
     pub kv_pairs_kept: i64,
     pub kv_bytes_peak: u64,
     pub prefill_seconds: f64,
+    pub gpu_peak_bytes: u64,
 }
 #[test]
 fn bindgen_test_layout_maskkv_stats() {
     assert_eq!(
         ::std::mem::size_of::<maskkv_stats>(),
-        64usize,
+        72usize,
         concat!("Size of: ", stringify!(maskkv_stats))
     );
     assert_eq!(
@@ -1297,6 +1298,23 @@ fn bindgen_test_layout_maskkv_stats() {
         );
     }
     test_field_prefill_seconds();
+    fn test_field_gpu_peak_bytes() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_stats>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).gpu_peak_bytes) as usize - ptr as usize
+            },
+            64usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_stats),
+                "::",
+                stringify!(gpu_peak_bytes)
+            )
+        );
+    }
+    test_field_gpu_peak_bytes();
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

@@ -340,6 +340,8 @@ pub struct Stats {
     pub kv_pairs_kept: i64,
     pub kv_bytes_peak: u64,
     pub prefill_seconds: f64,
+    /// CUDA backend: device memory peak since the model was loaded; 0 on the CPU.
+    pub gpu_peak_bytes: u64,
 }
 
 impl Stats {
@@ -360,6 +362,7 @@ impl Stats {
             kv_pairs_kept: s.kv_pairs_kept,
             kv_bytes_peak: s.kv_bytes_peak,
             prefill_seconds: s.prefill_seconds,
+            gpu_peak_bytes: s.gpu_peak_bytes,
         }
     }
 }

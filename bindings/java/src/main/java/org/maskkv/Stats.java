@@ -12,11 +12,12 @@ public record Stats(
     long peakRssBytes,
     long kvPairsKept,
     long kvBytesPeak,
-    double prefillSeconds) {
+    double prefillSeconds,
+    long gpuPeakBytes) {
 
   static Stats of(maskkv_stats s) {
     return new Stats(s.getSteps(), s.getForward_passes(), s.getMasks_left(),
         s.getLast_committed(), s.getSeconds(), s.getPeak_rss_bytes(), s.getKv_pairs_kept(),
-        s.getKv_bytes_peak(), s.getPrefill_seconds());
+        s.getKv_bytes_peak(), s.getPrefill_seconds(), s.getGpu_peak_bytes());
   }
 }

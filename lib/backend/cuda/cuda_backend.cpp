@@ -1,0 +1,351 @@
+// The CUDA backend: activations and caches in device memory from a stream-ordered pool, weights
+// uploaded once in their file dtype, GEMMs through cuBLAS (f32 weights: SGEMM; bf16/f16 weights:
+// tensor-core GemmEx with the activations rounded to the weight dtype and f32 accumulation and
+// output), everything else in kernels/. One stream per backend; a mutex makes each operation
+// atomic so sessions on several threads can share a model.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels/kernels.h"
+
+namespace maskkv {
+
+namespace {
+
+std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int device) : device_(device) {
+    cuda::check(cudaSetDevice(device_), "cudaSetDevice");
+    cudaDeviceProp prop{};
+    cuda::check(cudaGetDeviceProperties(&prop, device_), "cudaGetDeviceProperties");
+    name_ = std::string("cuda:") + std::to_string(device_) + " (" + prop.name + ")";
+    total_ = prop.totalGlobalMem;
+    cuda::check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    cuda::check(cublasCreate(&blas_), "cublasCreate");
+    cuda::check(cublasSetStream(blas_, stream_), "cublasSetStream");
+    // f32 GEMMs stay f32 (no TF32), so f32 checkpoints match the CPU backend closely.
+    cuda::check(cublasSetMathMode(blas_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+    // Keep freed pool memory for reuse instead of returning it at every synchronisation.
+    cudaMemPool_t pool;
+    if (cudaDeviceGetDefaultMemPool(&pool, device_) == cudaSuccess) {
+      uint64_t keep = UINT64_MAX;
+      cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+    }
+  }
+
+  ~CudaBackend() override {
+    cudaSetDevice(device_);
+    cudaStreamSynchronize(stream_);
+    for (auto& [host, dev] : resident_) cudaFree(dev.first);
+    cublasDestroy(blas_);
+    cudaStreamDestroy(stream_);
+  }
+
+  const char* name() const override { return name_.c_str(); }
+  int n_threads() const override { return 1; }
+  bool host_memory() const override { return false; }
+
+  void* allocate(size_t bytes) override {
+    Lock lock(*this);
+    return allocate_locked(bytes);
+  }
+
+  void release(void* p) noexcept override {
+    if (!p) return;
+    std::lock_guard<std::mutex> guard(mutex_);
+    cudaSetDevice(device_);
+    auto it = sizes_.find(p);
+    if (it != sizes_.end()) {
+      in_use_ -= it->second;
+      sizes_.erase(it);
+    }
+    cudaFreeAsync(p, stream_);
+  }
+
+  void upload(void* dst, const void* src, size_t bytes) override {
+    if (!bytes) return;
+    Lock lock(*this);
+    cuda::check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_), "upload");
+  }
+
+  void download(void* dst, const void* src, size_t bytes) override {
+    if (!bytes) return;
+    Lock lock(*this);
+    cuda::check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_), "download");
+    cuda::check(cudaStreamSynchronize(stream_), "download (synchronize)");
+  }
+
+  void copy(void* dst, const void* src, size_t bytes) override {
+    if (!bytes) return;
+    Lock lock(*this);
+    cuda::check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_), "copy");
+  }
+
+  void gather(const float* src, const int64_t* offsets, int64_t m, int64_t width, float* dst) override {
+    if (m == 0) return;
+    Lock lock(*this);
+    Scratch off(*this, offsets, m);
+    cuda::gather(src, off.get(), m, width, dst, stream_);
+  }
+
+  void scatter(const float* src, const int64_t* offsets, int64_t m, int64_t width, float* dst) override {
+    if (m == 0) return;
+    Lock lock(*this);
+    Scratch off(*this, offsets, m);
+    cuda::scatter(src, off.get(), m, width, dst, stream_);
+  }
+
+  const void* resident(const void* host, size_t bytes) override {
+    Lock lock(*this);
+    auto it = resident_.find(host);
+    if (it != resident_.end()) return it->second.first;
+    void* dev = nullptr;
+    const cudaError_t e = cudaMalloc(&dev, bytes);
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      fail(Code::out_of_memory, "CUDA out of memory uploading weights: " + mib(bytes) + " more on top of " +
+                                    mib(in_use_) + " (device has " + mib(total_) + ")");
+    }
+    // On this backend's stream (which does not synchronise with the legacy default stream),
+    // and waited for: the weights are complete before any kernel reads them.
+    cuda::check(cudaMemcpyAsync(dev, host, bytes, cudaMemcpyHostToDevice, stream_), "weight upload");
+    cuda::check(cudaStreamSynchronize(stream_), "weight upload (synchronize)");
+    resident_[host] = {dev, bytes};
+    account(bytes);
+    return dev;
+  }
+
+  MemoryStats memory() const override {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return {in_use_, peak_, total_};
+  }
+
+  void linear(const float* x, int64_t m, const WeightView& w, const float* bias, float* y) override {
+    const int64_t n = w.rows, k = w.cols;
+    if (m == 0 || n == 0) return;
+    Lock lock(*this);
+    const float one = 1.0f, zero = 0.0f;
+    // Row-major y[m, n] = x[m, k] W^T is, column-major, y^T[n, m] = op(W)[n, k] x^T[k, m], where
+    // the row-major W [n, k] read column-major is W^T, hence op = T.
+    if (w.dtype == DType::f32) {
+      cuda::check(cublasSgemm(blas_, CUBLAS_OP_T, CUBLAS_OP_N, int(n), int(m), int(k), &one,
+                              static_cast<const float*>(w.data), int(k), x, int(k), &zero, y, int(n)),
+                  "cublasSgemm");
+    } else {
+      const cudaDataType_t type = w.dtype == DType::bf16 ? CUDA_R_16BF : CUDA_R_16F;
+      void* xh = allocate_locked(static_cast<size_t>(m * k) * 2);
+      Freer freer(*this, xh);
+      cuda::convert_from_f32(x, m * k, w.dtype, xh, stream_);
+      cuda::check(cublasGemmEx(blas_, CUBLAS_OP_T, CUBLAS_OP_N, int(n), int(m), int(k), &one, w.data, type, int(k),
+                               xh, type, int(k), &zero, y, CUDA_R_32F, int(n), CUBLAS_COMPUTE_32F,
+                               CUBLAS_GEMM_DEFAULT),
+                  "cublasGemmEx");
+    }
+    if (bias) cuda::add_bias(y, bias, m, n, stream_);
+  }
+
+  void embed(const int32_t* ids, int64_t m, const WeightView& table, float* y) override {
+    if (m == 0) return;
+    Lock lock(*this);
+    IdScratch dev_ids(*this, ids, m);
+    cuda::embed(dev_ids.get(), m, table.data, table.dtype, table.cols, y, stream_);
+  }
+
+  void rmsnorm(const float* x, int64_t m, int64_t d, const float* w, float eps, float* y) override {
+    Lock lock(*this);
+    cuda::rmsnorm(x, m, d, w, eps, y, stream_);
+  }
+
+  void rope(float* x, int64_t m, int n_heads, int head_dim, const float* cos, const float* sin) override {
+    Lock lock(*this);
+    cuda::rope(x, m, n_heads, head_dim, cos, sin, stream_);
+  }
+
+  void attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t n_kv, int n_heads,
+                 int n_kv_heads, int head_dim, float* out, const ScoreRequest* scores, int n_scores) override {
+    Lock lock(*this);
+    cuda::AttentionArgs a;
+    a.q = q;
+    a.n_q = n_q;
+    a.n_heads = n_heads;
+    a.n_kv_heads = n_kv_heads;
+    a.head_dim = head_dim;
+    a.k = k;
+    a.v = v;
+    a.n_dense = n_kv;
+    a.out = out;
+    void* stats = nullptr;
+    if (n_scores > 0) {
+      stats = allocate_locked(static_cast<size_t>(2 * n_heads * n_q) * sizeof(float));
+      a.row_max = static_cast<float*>(stats);
+      a.row_sum = a.row_max + int64_t(n_heads) * n_q;
+    }
+    Freer free_stats(*this, stats);
+    cuda::attention(a, stream_);
+    for (int i = 0; i < n_scores; ++i) {
+      const ScoreRequest& req = scores[i];
+      const int64_t b = std::max<int64_t>(0, req.row_begin), e = std::min(n_q, req.row_end);
+      const size_t count = static_cast<size_t>(n_heads * n_kv);
+      std::vector<float> host(count, 0.0f);
+      if (e > b && n_kv > 0) {
+        void* sums = allocate_locked(count * sizeof(float));
+        Freer free_sums(*this, sums);
+        cuda::column_sums(a, b, e, static_cast<float*>(sums), stream_);
+        cuda::check(cudaMemcpyAsync(host.data(), sums, count * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+                    "column sums download");
+        cuda::check(cudaStreamSynchronize(stream_), "column sums (synchronize)");
+      }
+      for (size_t j = 0; j < count; ++j) req.out[j] += host[j];
+    }
+  }
+
+  void attention_ragged(const float* q, int64_t n_q, const float* prompt_k, const float* prompt_v,
+                        const int64_t* prompt_offsets, const float* resp_k, const float* resp_v, int64_t n_resp,
+                        int n_heads, int n_kv_heads, int head_dim, float* out) override {
+    Lock lock(*this);
+    Scratch offsets(*this, prompt_offsets, n_kv_heads + 1);
+    cuda::AttentionArgs a;
+    a.q = q;
+    a.n_q = n_q;
+    a.n_heads = n_heads;
+    a.n_kv_heads = n_kv_heads;
+    a.head_dim = head_dim;
+    a.prompt_k = prompt_k;
+    a.prompt_v = prompt_v;
+    a.prompt_offsets = offsets.get();
+    a.k = resp_k;
+    a.v = resp_v;
+    a.n_dense = n_resp;
+    a.out = out;
+    cuda::attention(a, stream_);
+  }
+
+  void swiglu(const float* gate, const float* up, int64_t n, float* out) override {
+    Lock lock(*this);
+    cuda::swiglu(gate, up, n, out, stream_);
+  }
+
+  void add(float* x, const float* y, int64_t n) override {
+    Lock lock(*this);
+    cuda::add(x, y, n, stream_);
+  }
+
+ private:
+  // Holds the backend's mutex for one operation and makes its device current on this thread.
+  struct Lock {
+    explicit Lock(CudaBackend& be) : guard(be.mutex_) { cuda::check(cudaSetDevice(be.device_), "cudaSetDevice"); }
+    std::lock_guard<std::mutex> guard;
+  };
+
+  // Frees a pool allocation at scope exit (stream-ordered, so after the kernels that use it).
+  struct Freer {
+    Freer(CudaBackend& be, void* p) : be(be), p(p) {}
+    ~Freer() {
+      if (p) be.release_locked(p);
+    }
+    CudaBackend& be;
+    void* p;
+  };
+
+  // A host array copied to device memory for the length of one operation.
+  template <class T>
+  struct ScratchOf {
+    ScratchOf(CudaBackend& be, const T* host, int64_t n) : be(be) {
+      const size_t bytes = static_cast<size_t>(n) * sizeof(T);
+      p = static_cast<T*>(be.allocate_locked(bytes));
+      const cudaError_t e = cudaMemcpyAsync(p, host, bytes, cudaMemcpyHostToDevice, be.stream_);
+      if (e != cudaSuccess) {
+        be.release_locked(p);
+        cuda::check(e, "upload of indices");
+      }
+    }
+    ~ScratchOf() { be.release_locked(p); }
+    const T* get() const { return p; }
+    CudaBackend& be;
+    T* p = nullptr;
+  };
+  struct Scratch : ScratchOf<int64_t> {
+    using ScratchOf<int64_t>::ScratchOf;
+  };
+  struct IdScratch : ScratchOf<int32_t> {
+    using ScratchOf<int32_t>::ScratchOf;
+  };
+
+  void* allocate_locked(size_t bytes) {
+    void* p = nullptr;
+    const size_t asked = std::max<size_t>(bytes, 256);
+    const cudaError_t e = cudaMallocAsync(&p, asked, stream_);
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      size_t free_b = 0, total_b = 0;
+      cudaMemGetInfo(&free_b, &total_b);
+      fail(Code::out_of_memory, "CUDA out of memory: asked for " + mib(bytes) + " with " + mib(in_use_) +
+                                    " in use by maskkv and " + mib(free_b) + " free of " + mib(total_b));
+    }
+    sizes_[p] = asked;
+    account(asked);
+    return p;
+  }
+
+  void release_locked(void* p) noexcept {
+    auto it = sizes_.find(p);
+    if (it != sizes_.end()) {
+      in_use_ -= it->second;
+      sizes_.erase(it);
+    }
+    cudaFreeAsync(p, stream_);
+  }
+
+  void account(uint64_t bytes) {
+    in_use_ += bytes;
+    peak_ = std::max(peak_, in_use_);
+  }
+
+  int device_;
+  std::string name_;
+  uint64_t total_ = 0;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t blas_ = nullptr;
+  mutable std::mutex mutex_;
+  std::unordered_map<void*, size_t> sizes_;
+  std::unordered_map<const void*, std::pair<void*, size_t>> resident_;
+  uint64_t in_use_ = 0, peak_ = 0;
+};
+
+}  // namespace
+
+bool cuda_available(std::string* why) {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count == 0) {
+    if (why) {
+      if (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver || count == 0)
+        *why = "no CUDA device is present (no NVIDIA GPU, or no driver for one)";
+      else
+        *why = std::string("no CUDA device is usable (") + cudaGetErrorString(e) + ")";
+    }
+    cudaGetLastError();
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(int device) {
+  std::string why;
+  if (!cuda_available(&why))
+    fail(Code::unsupported, "backend 'cuda' requested, but " + why + "; use backend 'cpu' or 'auto'");
+  return std::make_unique<CudaBackend>(device);
+}
+
+}  // namespace maskkv
