@@ -57,6 +57,10 @@ class Backend {
     uint64_t total = 0;   // the device's memory; 0 for host memory
   };
   virtual MemoryStats memory() const = 0;
+  // Starts a new peak from what is allocated now (benchmarks measure one run at a time).
+  virtual void reset_peak() = 0;
+  // Waits until every operation issued so far has finished (timing; no-op on the CPU).
+  virtual void synchronize() = 0;
 
   // ---- Operations --------------------------------------------------------------------------
 

@@ -27,7 +27,9 @@ double rope_scaling_for_length(const ModelSpec& spec, int64_t target_length) {
 int64_t context_length_for_scaling(const ModelSpec& spec, double lambda) {
   if (lambda <= 1.0) return spec.max_seq_len;
   double d = spec.head_dim, dc = rope_critical_dim(spec), b = spec.rope_theta;
-  double t = kTwoPi * std::pow(lambda * b, dc / d);
+  // The relative nudge absorbs pow() rounding, so that the lambda rope_scaling_for_length picks
+  // for T always covers T itself (T / 2pi -> lambda -> T - 1e-12 would otherwise floor to T - 1).
+  double t = kTwoPi * std::pow(lambda * b, dc / d) * (1.0 + 1e-9);
   if (!std::isfinite(t) || t > 1e9) t = 1e9;
   return std::max<int64_t>(spec.max_seq_len, static_cast<int64_t>(std::floor(t)));
 }

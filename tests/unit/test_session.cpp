@@ -96,6 +96,13 @@ TEST(Session, RopeScalingExtendsContext) {
   const ModelSpec& s = llada()->spec();
   EXPECT_GT(context_length_for_scaling(s, 4.0), s.max_seq_len);
   EXPECT_NEAR(rope_scaling_for_length(s, context_length_for_scaling(s, 4.0)), 4.0, 0.05);
+  // The factor picked for a length always admits that length (no off-by-one from rounding).
+  ModelSpec tiny = s;
+  tiny.head_dim = 32;
+  tiny.max_seq_len = 512;
+  for (int64_t t = 513; t < 40000; t += 97) EXPECT_GE(context_length_for_scaling(tiny, rope_scaling_for_length(tiny, t)), t) << t;
+  for (int64_t t = s.max_seq_len + 1; t < 40000; t += 101)
+    EXPECT_GE(context_length_for_scaling(s, rope_scaling_for_length(s, t)), t) << t;
 }
 
 TEST(Session, GenLengthNotDivisibleByBlock) {

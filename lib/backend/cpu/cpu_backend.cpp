@@ -76,6 +76,8 @@ class CpuBackend final : public Backend {
   const void* resident(const void* host, size_t) override { return host; }
 
   MemoryStats memory() const override { return {in_use_.load(), peak_.load(), 0}; }
+  void reset_peak() override { peak_.store(in_use_.load()); }
+  void synchronize() override {}
 
   void linear(const float* x, int64_t m, const WeightView& w, const float* bias,
               float* y) override {

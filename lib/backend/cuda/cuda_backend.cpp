@@ -131,6 +131,16 @@ class CudaBackend final : public Backend {
     return {in_use_, peak_, total_};
   }
 
+  void reset_peak() override {
+    std::lock_guard<std::mutex> guard(mutex_);
+    peak_ = in_use_;
+  }
+
+  void synchronize() override {
+    Lock lock(*this);
+    cuda::check(cudaStreamSynchronize(stream_), "synchronize");
+  }
+
   void linear(const float* x, int64_t m, const WeightView& w, const float* bias, float* y) override {
     const int64_t n = w.rows, k = w.cols;
     if (m == 0 || n == 0) return;
