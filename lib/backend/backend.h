@@ -61,6 +61,9 @@ class Backend {
   virtual void reset_peak() = 0;
   // Waits until every operation issued so far has finished (timing; no-op on the CPU).
   virtual void synchronize() = 0;
+  // The dtype of the model's weights, set at load: a backend may compute attention in it
+  // (CUDA: tensor-core attention for bf16/f16 models; f32 models stay in f32). CPU: no effect.
+  virtual void set_compute_dtype(DType) {}
 
   // ---- Operations --------------------------------------------------------------------------
 

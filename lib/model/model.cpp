@@ -56,6 +56,7 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
   m->host_weights_ = bind_weights(m->spec_, *m->checkpoint_, options.scan_all_weights);
   m->backend_ = make_backend(options.backend, options.n_threads);
   m->weights_ = place_weights(m->spec_, m->host_weights_, *m->backend_);
+  m->backend_->set_compute_dtype(m->host_weights_.dtype);
   m->fingerprint_ = fingerprint_of(m->spec_, *m->checkpoint_);
   return m;
 }

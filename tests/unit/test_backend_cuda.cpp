@@ -175,6 +175,37 @@ TEST(CudaBackend, AttentionAndColumnSumsMatchCpu) {
   }
 }
 
+// 16-bit models: the full pass's attention runs on tensor cores (Q, K, V and P rounded to bf16,
+// f32 accumulation), so it agrees with the f32 CPU path to bf16 precision.
+TEST(CudaBackend, TensorCoreAttentionMatchesCpuToBf16Precision) {
+  REQUIRE_CUDA();
+  Pair bk;
+  bk.gpu->set_compute_dtype(DType::bf16);
+  struct Shape {
+    int64_t n_q, n_kv;
+    int H, Hkv, d;
+  };
+  for (const Shape& s : {Shape{1, 1, 2, 1, 16}, Shape{31, 33, 4, 2, 16}, Shape{70, 300, 8, 2, 128},
+                         Shape{200, 129, 4, 4, 64}}) {
+    const std::string what = "n_q " + std::to_string(s.n_q) + " n_kv " + std::to_string(s.n_kv) + " d " +
+                             std::to_string(s.d) + " H " + std::to_string(s.H) + "/" + std::to_string(s.Hkv);
+    auto q = random_vec(s.n_q * s.H * s.d, 50), k = random_vec(s.n_kv * s.Hkv * s.d, 51),
+         v = random_vec(s.n_kv * s.Hkv * s.d, 52);
+    std::vector<float> out[2], sums[2];
+    Backend* bes[2] = {bk.cpu.get(), bk.gpu.get()};
+    for (int b = 0; b < 2; ++b) {
+      Dev dv(*bes[b]);
+      float* o = dv.zeros(q.size());
+      sums[b].assign(size_t(s.H * s.n_kv), 0.0f);
+      Backend::ScoreRequest req{s.n_q / 3, s.n_q, sums[b].data()};
+      bes[b]->attention(dv.put(q), dv.put(k), dv.put(v), s.n_q, s.n_kv, s.H, s.Hkv, s.d, o, &req, 1);
+      out[b] = dv.get(o, q.size());
+    }
+    expect_close(out[0], out[1], 2e-2, 1e-2, "tensor-core attention " + what);
+    expect_close(sums[0], sums[1], 2e-2, 1e-3, "tensor-core column sums " + what);
+  }
+}
+
 // Ragged prompt K/V per head (0, 1, 33 and 40 kept pairs) plus response K/V.
 TEST(CudaBackend, RaggedAttentionMatchesCpu) {
   REQUIRE_CUDA();

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -182,9 +183,15 @@ class CudaBackend final : public Backend {
     cuda::rope(x, m, n_heads, head_dim, cos, sin, stream_);
   }
 
+  void set_compute_dtype(DType dtype) override { tensor_core_attention_ = dtype != DType::f32; }
+
   void attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t n_kv, int n_heads,
                  int n_kv_heads, int head_dim, float* out, const ScoreRequest* scores, int n_scores) override {
     Lock lock(*this);
+    if (tensor_core_attention_ && n_kv > 0) {
+      attention_tensor_cores(q, k, v, n_q, n_kv, n_heads, n_kv_heads, head_dim, out, scores, n_scores);
+      return;
+    }
     cuda::AttentionArgs a;
     a.q = q;
     a.n_q = n_q;
@@ -252,6 +259,78 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // Full attention for 16-bit models on tensor cores: Q, K, V rounded to bf16; per chunk of
+  // queries, S = Q K^T / sqrt(d) by a batched cuBLAS GEMM (f32 out), a row softmax to bf16 P,
+  // O = P V by another batched GEMM (f32 out). The chunk keeps the score block near 2 GiB.
+  // Column sums come from the f32 probabilities of the chunk.
+  void attention_tensor_cores(const float* q, const float* k, const float* v, int64_t n_q, int64_t n_kv, int H,
+                              int Hkv, int d, float* out, const ScoreRequest* scores, int n_scores) {
+    const int group = H / Hkv;
+    const int64_t ldq = int64_t(H) * d, ldkv = int64_t(Hkv) * d;
+    const int64_t chunk = std::clamp<int64_t>((int64_t{2} << 30) / (int64_t(H) * n_kv * 6) / 16 * 16, 16,
+                                              std::max<int64_t>(n_q, 16));
+    const int64_t c_max = std::min(chunk, n_q);
+    void* qh = allocate_locked(static_cast<size_t>(n_q * ldq) * 2);
+    Freer fq(*this, qh);
+    void* kh = allocate_locked(static_cast<size_t>(n_kv * ldkv) * 2);
+    Freer fk(*this, kh);
+    void* vh = allocate_locked(static_cast<size_t>(n_kv * ldkv) * 2);
+    Freer fv(*this, vh);
+    cuda::convert_from_f32(q, n_q * ldq, DType::bf16, qh, stream_);
+    cuda::convert_from_f32(k, n_kv * ldkv, DType::bf16, kh, stream_);
+    cuda::convert_from_f32(v, n_kv * ldkv, DType::bf16, vh, stream_);
+    void* s = allocate_locked(static_cast<size_t>(int64_t(H) * c_max * n_kv) * sizeof(float));
+    Freer fs(*this, s);
+    void* p = allocate_locked(static_cast<size_t>(int64_t(H) * c_max * n_kv) * 2);
+    Freer fp(*this, p);
+    float* sums = nullptr;
+    if (n_scores > 0) {
+      sums = static_cast<float*>(allocate_locked(static_cast<size_t>(n_scores) * H * n_kv * sizeof(float)));
+      cuda::check(cudaMemsetAsync(sums, 0, static_cast<size_t>(n_scores) * H * n_kv * sizeof(float), stream_),
+                  "memset column sums");
+    }
+    Freer fsums(*this, sums);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(d)), one = 1.0f, zero = 0.0f;
+    const auto* qb = static_cast<const uint16_t*>(qh);
+    const auto* kb = static_cast<const uint16_t*>(kh);
+    const auto* vb = static_cast<const uint16_t*>(vh);
+    for (int64_t r0 = 0; r0 < n_q; r0 += c_max) {
+      const int64_t cr = std::min(c_max, n_q - r0);
+      auto* sf = static_cast<float*>(s);
+      auto* pb = static_cast<uint16_t*>(p);
+      // Query head h = g * group + j reads KV head g; one batched GEMM per j over the KV heads.
+      for (int j = 0; j < group; ++j)
+        cuda::check(cublasGemmStridedBatchedEx(
+                        blas_, CUBLAS_OP_T, CUBLAS_OP_N, int(n_kv), int(cr), d, &scale, kb, CUDA_R_16BF, int(ldkv), d,
+                        qb + r0 * ldq + int64_t(j) * d, CUDA_R_16BF, int(ldq), int64_t(group) * d, &zero,
+                        sf + int64_t(j) * cr * n_kv, CUDA_R_32F, int(n_kv), int64_t(group) * cr * n_kv, Hkv,
+                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                    "attention scores (cublasGemmStridedBatchedEx)");
+      bool want_f32 = false;
+      for (int i = 0; i < n_scores; ++i) want_f32 |= scores[i].row_begin < r0 + cr && scores[i].row_end > r0;
+      cuda::softmax_rows(sf, int64_t(H) * cr, n_kv, pb, want_f32, stream_);
+      for (int i = 0; i < n_scores; ++i) {
+        const int64_t b = std::max(scores[i].row_begin, r0) - r0, e = std::min(scores[i].row_end, r0 + cr) - r0;
+        if (e > b) cuda::add_column_sums(sf, H, cr, n_kv, b, e, sums + int64_t(i) * H * n_kv, stream_);
+      }
+      for (int j = 0; j < group; ++j)
+        cuda::check(cublasGemmStridedBatchedEx(
+                        blas_, CUBLAS_OP_N, CUBLAS_OP_N, d, int(cr), int(n_kv), &one, vb, CUDA_R_16BF, int(ldkv), d,
+                        pb + int64_t(j) * cr * n_kv, CUDA_R_16BF, int(n_kv), int64_t(group) * cr * n_kv, &zero,
+                        out + r0 * ldq + int64_t(j) * d, CUDA_R_32F, int(ldq), int64_t(group) * d, Hkv,
+                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                    "attention output (cublasGemmStridedBatchedEx)");
+    }
+    if (n_scores > 0) {
+      std::vector<float> host(static_cast<size_t>(n_scores) * H * n_kv);
+      cuda::check(cudaMemcpyAsync(host.data(), sums, host.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+                  "column sums download");
+      cuda::check(cudaStreamSynchronize(stream_), "column sums (synchronize)");
+      for (int i = 0; i < n_scores; ++i)
+        for (int64_t t = 0; t < int64_t(H) * n_kv; ++t) scores[i].out[t] += host[size_t(i) * H * n_kv + t];
+    }
+  }
+
   // Holds the backend's mutex for one operation and makes its device current on this thread.
   struct Lock {
     explicit Lock(CudaBackend& be) : guard(be.mutex_) { cuda::check(cudaSetDevice(be.device_), "cudaSetDevice"); }
@@ -331,6 +410,7 @@ class CudaBackend final : public Backend {
   std::unordered_map<void*, size_t> sizes_;
   std::unordered_map<const void*, std::pair<void*, size_t>> resident_;
   uint64_t in_use_ = 0, peak_ = 0;
+  bool tensor_core_attention_ = false;
 };
 
 }  // namespace

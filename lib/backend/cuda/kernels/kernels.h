@@ -65,3 +65,16 @@ void column_sums(const AttentionArgs& args, int64_t row_begin, int64_t row_end, 
                  cudaStream_t stream);
 
 }  // namespace maskkv::cuda
+
+namespace maskkv::cuda {
+
+// Row softmax of a row-major [rows, n] f32 score block: p = exp(s - max) / sum, written as bf16
+// to probs (for the tensor-core P x V product) and, when normalized_f32 is set, back into
+// scores in f32 (for column sums). Rows of n == 0 are left alone.
+void softmax_rows(float* scores, int64_t rows, int64_t n, void* probs_bf16, bool normalized_f32,
+                  cudaStream_t stream);
+// out[h * n + j] += sum over rows r in [r0, r1) of probs[h][r][j], probs [H, rows, n] f32.
+void add_column_sums(const float* probs, int n_heads, int64_t rows, int64_t n, int64_t r0, int64_t r1,
+                     float* out, cudaStream_t stream);
+
+}  // namespace maskkv::cuda
