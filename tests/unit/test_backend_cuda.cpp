@@ -15,6 +15,12 @@
 #include "model/model.h"
 #include "test_util.h"
 
+#ifdef MASKKV_HAVE_CUDA
+#include <dlfcn.h>
+
+#include "backend/cuda/cublas_loader.h"
+#endif
+
 using namespace maskkv;
 
 namespace {
@@ -383,3 +389,22 @@ TEST(CudaEndToEnd, CachedLogitsAgreeStepByStepForEveryPolicy) {
     }
   }
 }
+
+#ifdef MASKKV_HAVE_CUDA
+// cuBLAS is loaded at run time; where the library is installed (no GPU needed), every entry
+// point the backend calls must resolve.
+TEST(CudaBuild, CublasLoadsAtRunTimeWhereInstalled) {
+  bool present = false;
+  for (const char* const* name = cuda::kCublasLibraries; *name && !present; ++name)
+    if (void* h = dlopen(*name, RTLD_NOW | RTLD_LOCAL)) {
+      present = true;
+      dlclose(h);
+    }
+  if (!present) GTEST_SKIP() << "no cuBLAS library on this machine";
+  std::string why;
+  const cuda::CublasApi* api = cuda::cublas(&why);
+  ASSERT_NE(api, nullptr) << why;
+  EXPECT_STREQ(api->status_name(CUBLAS_STATUS_SUCCESS), "CUBLAS_STATUS_SUCCESS");
+  EXPECT_NE(api->gemm_strided_batched_ex, nullptr);
+}
+#endif

@@ -33,10 +33,13 @@ class CudaBackend final : public Backend {
     name_ = std::string("cuda:") + std::to_string(device_) + " (" + prop.name + ")";
     total_ = prop.totalGlobalMem;
     cuda::check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
-    cuda::check(cublasCreate(&blas_), "cublasCreate");
-    cuda::check(cublasSetStream(blas_, stream_), "cublasSetStream");
+    std::string why;
+    blas_api_ = cuda::cublas(&why);
+    if (!blas_api_) fail(Code::unsupported, why);
+    cuda::check(blas_api_->create(&blas_), "cublasCreate");
+    cuda::check(blas_api_->set_stream(blas_, stream_), "cublasSetStream");
     // f32 GEMMs stay f32 (no TF32), so f32 checkpoints match the CPU backend closely.
-    cuda::check(cublasSetMathMode(blas_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+    cuda::check(blas_api_->set_math_mode(blas_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
     // Keep freed pool memory for reuse instead of returning it at every synchronisation.
     cudaMemPool_t pool;
     if (cudaDeviceGetDefaultMemPool(&pool, device_) == cudaSuccess) {
@@ -49,7 +52,7 @@ class CudaBackend final : public Backend {
     cudaSetDevice(device_);
     cudaStreamSynchronize(stream_);
     for (auto& [host, dev] : resident_) cudaFree(dev.first);
-    cublasDestroy(blas_);
+    blas_api_->destroy(blas_);
     cudaStreamDestroy(stream_);
   }
 
@@ -150,7 +153,7 @@ class CudaBackend final : public Backend {
     // Row-major y[m, n] = x[m, k] W^T is, column-major, y^T[n, m] = op(W)[n, k] x^T[k, m], where
     // the row-major W [n, k] read column-major is W^T, hence op = T.
     if (w.dtype == DType::f32) {
-      cuda::check(cublasSgemm(blas_, CUBLAS_OP_T, CUBLAS_OP_N, int(n), int(m), int(k), &one,
+      cuda::check(blas_api_->sgemm(blas_, CUBLAS_OP_T, CUBLAS_OP_N, int(n), int(m), int(k), &one,
                               static_cast<const float*>(w.data), int(k), x, int(k), &zero, y, int(n)),
                   "cublasSgemm");
     } else {
@@ -158,7 +161,7 @@ class CudaBackend final : public Backend {
       void* xh = allocate_locked(static_cast<size_t>(m * k) * 2);
       Freer freer(*this, xh);
       cuda::convert_from_f32(x, m * k, w.dtype, xh, stream_);
-      cuda::check(cublasGemmEx(blas_, CUBLAS_OP_T, CUBLAS_OP_N, int(n), int(m), int(k), &one, w.data, type, int(k),
+      cuda::check(blas_api_->gemm_ex(blas_, CUBLAS_OP_T, CUBLAS_OP_N, int(n), int(m), int(k), &one, w.data, type, int(k),
                                xh, type, int(k), &zero, y, CUDA_R_32F, int(n), CUBLAS_COMPUTE_32F,
                                CUBLAS_GEMM_DEFAULT),
                   "cublasGemmEx");
@@ -300,7 +303,7 @@ class CudaBackend final : public Backend {
       auto* pb = static_cast<uint16_t*>(p);
       // Query head h = g * group + j reads KV head g; one batched GEMM per j over the KV heads.
       for (int j = 0; j < group; ++j)
-        cuda::check(cublasGemmStridedBatchedEx(
+        cuda::check(blas_api_->gemm_strided_batched_ex(
                         blas_, CUBLAS_OP_T, CUBLAS_OP_N, int(n_kv), int(cr), d, &scale, kb, CUDA_R_16BF, int(ldkv), d,
                         qb + r0 * ldq + int64_t(j) * d, CUDA_R_16BF, int(ldq), int64_t(group) * d, &zero,
                         sf + int64_t(j) * cr * n_kv, CUDA_R_32F, int(n_kv), int64_t(group) * cr * n_kv, Hkv,
@@ -314,7 +317,7 @@ class CudaBackend final : public Backend {
         if (e > b) cuda::add_column_sums(sf, H, cr, n_kv, b, e, sums + int64_t(i) * H * n_kv, stream_);
       }
       for (int j = 0; j < group; ++j)
-        cuda::check(cublasGemmStridedBatchedEx(
+        cuda::check(blas_api_->gemm_strided_batched_ex(
                         blas_, CUBLAS_OP_N, CUBLAS_OP_N, d, int(cr), int(n_kv), &one, vb, CUDA_R_16BF, int(ldkv), d,
                         pb + int64_t(j) * cr * n_kv, CUDA_R_16BF, int(n_kv), int64_t(group) * cr * n_kv, &zero,
                         out + r0 * ldq + int64_t(j) * d, CUDA_R_32F, int(ldq), int64_t(group) * d, Hkv,
@@ -405,6 +408,7 @@ class CudaBackend final : public Backend {
   std::string name_;
   uint64_t total_ = 0;
   cudaStream_t stream_ = nullptr;
+  const cuda::CublasApi* blas_api_ = nullptr;
   cublasHandle_t blas_ = nullptr;
   mutable std::mutex mutex_;
   std::unordered_map<void*, size_t> sizes_;
@@ -418,6 +422,13 @@ class CudaBackend final : public Backend {
 bool cuda_available(std::string* why) {
   int count = 0;
   const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e == cudaSuccess && count > 0) {
+    std::string blas_why;
+    if (!cuda::cublas(&blas_why)) {
+      if (why) *why = "a CUDA device is present but " + blas_why;
+      return false;
+    }
+  }
   if (e != cudaSuccess || count == 0) {
     if (why) {
       if (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver || count == 0)

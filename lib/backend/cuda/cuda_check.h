@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "backend/cuda/cublas_loader.h"
 #include "core/error.h"
 
 namespace maskkv::cuda {
@@ -21,7 +22,8 @@ inline void check(cudaError_t e, const char* what) {
 inline void check(cublasStatus_t s, const char* what) {
   if (s == CUBLAS_STATUS_SUCCESS) return;
   const Code code = s == CUBLAS_STATUS_ALLOC_FAILED ? Code::out_of_memory : Code::internal;
-  fail(code, std::string("cuBLAS error in ") + what + ": " + cublasGetStatusName(s));
+  const CublasApi* api = cublas();
+  fail(code, std::string("cuBLAS error in ") + what + ": " + (api ? api->status_name(s) : "unknown status"));
 }
 
 // After a kernel launch.
