@@ -8,18 +8,12 @@
 #include "backend/backend.h"
 #include "backend/cpu/vec_math.h"
 #include "core/dtype.h"
+#include "test_util.h"
 
 using namespace maskkv;
+using testutil::random_vec;
 
 namespace {
-
-std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
 
 }  // namespace
 

@@ -22,6 +22,7 @@
 #endif
 
 using namespace maskkv;
+using testutil::random_vec;
 
 namespace {
 
@@ -30,14 +31,6 @@ namespace {
     std::string why;                                                     \
     if (!cuda_available(&why)) GTEST_SKIP() << "CUDA tests skipped: " << why; \
   } while (0)
-
-std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
 
 // One CPU and one CUDA backend, fresh for each test (resident() caches by host address).
 struct Pair {
@@ -268,6 +261,14 @@ TEST(CudaBackend, MemoryIsAccountedAndExhaustionIsAnError) {
 // f32, so only summation order differs).
 namespace {
 
+// A fixture checkpoint loaded once on each backend.
+std::pair<std::shared_ptr<Model>, std::shared_ptr<Model>> load_on_both(const std::string& name) {
+  ModelOptions co, go;
+  co.backend = BackendKind::cpu;
+  go.backend = BackendKind::cuda;
+  return {Model::load(testutil::fixture("models/" + name), co), Model::load(testutil::fixture("models/" + name), go)};
+}
+
 struct GenRun {
   std::vector<int32_t> tokens;
   std::vector<std::vector<std::vector<int32_t>>> kept;  // [layer][kv head]
@@ -291,11 +292,7 @@ GenRun generate_on(const std::shared_ptr<Model>& m, const std::vector<int32_t>& 
 TEST(CudaEndToEnd, SameTokensAndKeptPositionsAsCpuForEveryPolicy) {
   REQUIRE_CUDA();
   for (const std::string name : {"llada_f32", "dream_f32", "llada_deep_f32"}) {
-    ModelOptions co, go;
-    co.backend = BackendKind::cpu;
-    go.backend = BackendKind::cuda;
-    auto cpu = Model::load(testutil::fixture("models/" + name), co);
-    auto gpu = Model::load(testutil::fixture("models/" + name), go);
+    auto [cpu, gpu] = load_on_both(name);
     ASSERT_EQ(std::string(gpu->backend().name()).rfind("cuda", 0), 0u) << gpu->backend().name();
     ASSERT_FALSE(gpu->backend().host_memory());
     const bool dream = cpu->spec().family == Family::dream;
@@ -331,11 +328,7 @@ TEST(CudaEndToEnd, SameTokensAndKeptPositionsAsCpuForEveryPolicy) {
 TEST(CudaEndToEnd, Bf16LogitsAgreeWithCpu) {
   REQUIRE_CUDA();
   for (const std::string name : {"llada_bf16", "dream_bf16"}) {
-    ModelOptions co, go;
-    co.backend = BackendKind::cpu;
-    go.backend = BackendKind::cuda;
-    auto cpu = Model::load(testutil::fixture("models/" + name), co);
-    auto gpu = Model::load(testutil::fixture("models/" + name), go);
+    auto [cpu, gpu] = load_on_both(name);
     std::vector<int32_t> ids;
     for (int i = 0; i < 50; ++i) ids.push_back((i * 37 + 11) % cpu->spec().mask_id);
     std::vector<int64_t> rows = {0, 17, 49};
@@ -355,11 +348,7 @@ TEST(CudaBackend, AutoPicksCudaWhenPresent) {
 TEST(CudaEndToEnd, CachedLogitsAgreeStepByStepForEveryPolicy) {
   REQUIRE_CUDA();
   for (const std::string name : {"llada_f32", "dream_f32", "llada_deep_f32"}) {
-    ModelOptions co, go;
-    co.backend = BackendKind::cpu;
-    go.backend = BackendKind::cuda;
-    auto cpu = Model::load(testutil::fixture("models/" + name), co);
-    auto gpu = Model::load(testutil::fixture("models/" + name), go);
+    auto [cpu, gpu] = load_on_both(name);
     const int64_t n_p = 60, L = 16, V = cpu->spec().vocab_size;
     std::vector<int32_t> x(n_p + L, cpu->spec().mask_id);
     for (int64_t i = 0; i < n_p; ++i) x[i] = static_cast<int32_t>((i * 53 + 7) % cpu->spec().mask_id);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <functional>
+#include <random>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -70,6 +71,15 @@ inline void copy_model(const std::string& fixture_name, const std::string& dst) 
 
 inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
 inline void write_json(const std::string& path, const nlohmann::json& j) { write_file(path, j.dump(2)); }
+
+// n values drawn from N(0, scale^2) with a fixed seed.
+inline std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
 
 // A fixture model by directory name, loaded once per test binary.
 inline std::shared_ptr<maskkv::Model> fixture_model(const std::string& name) {

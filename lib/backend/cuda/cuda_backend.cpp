@@ -195,16 +195,7 @@ class CudaBackend final : public Backend {
       attention_tensor_cores(q, k, v, n_q, n_kv, n_heads, n_kv_heads, head_dim, out, scores, n_scores);
       return;
     }
-    cuda::AttentionArgs a;
-    a.q = q;
-    a.n_q = n_q;
-    a.n_heads = n_heads;
-    a.n_kv_heads = n_kv_heads;
-    a.head_dim = head_dim;
-    a.k = k;
-    a.v = v;
-    a.n_dense = n_kv;
-    a.out = out;
+    cuda::AttentionArgs a = dense_args(q, n_q, n_heads, n_kv_heads, head_dim, k, v, n_kv, out);
     void* stats = nullptr;
     if (n_scores > 0) {
       stats = allocate_locked(static_cast<size_t>(2 * n_heads * n_q) * sizeof(float));
@@ -235,19 +226,10 @@ class CudaBackend final : public Backend {
                         int n_heads, int n_kv_heads, int head_dim, float* out) override {
     Lock lock(*this);
     Scratch offsets(*this, prompt_offsets, n_kv_heads + 1);
-    cuda::AttentionArgs a;
-    a.q = q;
-    a.n_q = n_q;
-    a.n_heads = n_heads;
-    a.n_kv_heads = n_kv_heads;
-    a.head_dim = head_dim;
+    cuda::AttentionArgs a = dense_args(q, n_q, n_heads, n_kv_heads, head_dim, resp_k, resp_v, n_resp, out);
     a.prompt_k = prompt_k;
     a.prompt_v = prompt_v;
     a.prompt_offsets = offsets.get();
-    a.k = resp_k;
-    a.v = resp_v;
-    a.n_dense = n_resp;
-    a.out = out;
     cuda::attention(a, stream_);
   }
 
@@ -262,6 +244,22 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // Attention arguments for q over dense k/v (no prompt segment).
+  static cuda::AttentionArgs dense_args(const float* q, int64_t n_q, int H, int Hkv, int d, const float* k,
+                                        const float* v, int64_t n_kv, float* out) {
+    cuda::AttentionArgs a;
+    a.q = q;
+    a.n_q = n_q;
+    a.n_heads = H;
+    a.n_kv_heads = Hkv;
+    a.head_dim = d;
+    a.k = k;
+    a.v = v;
+    a.n_dense = n_kv;
+    a.out = out;
+    return a;
+  }
+
   // Full attention for 16-bit models on tensor cores: Q, K, V rounded to bf16; per chunk of
   // queries, S = Q K^T / sqrt(d) by a batched cuBLAS GEMM (f32 out), a row softmax to bf16 P,
   // O = P V by another batched GEMM (f32 out). The chunk keeps the score block near 2 GiB.
