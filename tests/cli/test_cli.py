@@ -28,6 +28,7 @@ def test_generate_json_has_the_documented_fields():
     out = json.loads(run("generate", "--model", LLADA, "--prompt-ids", "1,2,3", "--gen-length", "16",
                          "--steps", "8", "--block-length", "8", "--json").stdout)
     assert len(out["tokens"]) == 16
+    assert out["backend"] in ("cpu", "cuda") and out["gpu_peak_bytes"] >= 0
     assert out["steps"] == 8
     assert out["seconds"] > 0
     assert out["peak_rss_bytes"] > 1 << 20

@@ -139,6 +139,10 @@ int cmd_generate(int argc, char** argv) {
       j["seconds"] = stats.seconds;
       j["peak_rss_bytes"] = stats.peak_rss_bytes;
       j["gpu_peak_bytes"] = stats.gpu_peak_bytes;
+      maskkv_model_info info;
+      info.size = sizeof(info);
+      cli::check(maskkv_model_get_info(m.model, &info), "reading model info");
+      j["backend"] = info.backend == MASKKV_BACKEND_CUDA ? "cuda" : "cpu";
       j["prefill_seconds"] = stats.prefill_seconds;
       j["policy"] = maskkv_policy_name(opts.policy);
       j["budget"] = opts.budget;
