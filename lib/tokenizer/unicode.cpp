@@ -76,6 +76,30 @@ std::vector<Cp> decompose_ordered(std::string_view s) {
   return buf;
 }
 
+// A UTF-8 sequence by its lead byte: its length (0 for a byte that cannot start one) and the
+// range its second byte must fall in (narrower than 80..BF where overlong forms, surrogates or
+// code points past U+10FFFF would otherwise be encoded).
+struct Utf8Lead {
+  size_t len = 0;
+  unsigned lo = 0x80, hi = 0xBF;
+};
+
+Utf8Lead utf8_lead(unsigned c) {
+  Utf8Lead l;
+  if (c >= 0xC2 && c <= 0xDF) {
+    l.len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    l.len = 3;
+    if (c == 0xE0) l.lo = 0xA0;
+    if (c == 0xED) l.hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    l.len = 4;
+    if (c == 0xF0) l.lo = 0x90;
+    if (c == 0xF4) l.hi = 0x8F;
+  }
+  return l;
+}
+
 }  // namespace
 
 const char* unicode_version() { return MASKKV_UNICODE_VERSION; }
@@ -94,20 +118,10 @@ size_t find_invalid_utf8(std::string_view s) {
     if (i >= n) break;
     unsigned c = p[i];
     if (c < 0x80) { ++i; continue; }
-    size_t len;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else return i;
-    if (i + len > n) return i;
-    if (p[i + 1] < lo || p[i + 1] > hi) return i;
+    const Utf8Lead lead = utf8_lead(c);
+    const size_t len = lead.len;
+    if (len == 0 || i + len > n) return i;
+    if (p[i + 1] < lead.lo || p[i + 1] > lead.hi) return i;
     for (size_t k = 2; k < len; ++k)
       if ((p[i + k] & 0xC0) != 0x80) return i;
     i += len;
@@ -125,25 +139,15 @@ std::string to_valid_utf8_lossy(std::string_view s) {
   while (i < n) {
     unsigned c = p[i];
     if (c < 0x80) { out.push_back(static_cast<char>(c)); ++i; continue; }
-    size_t len = 0;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    }
+    const Utf8Lead lead = utf8_lead(c);
+    const size_t len = lead.len;
     if (len == 0) { out.append(kRepl, 3); ++i; continue; }
     // Consume the longest valid prefix of the sequence; a full one is copied, a partial one
     // becomes one U+FFFD.
     size_t k = 1;
     while (k < len && i + k < n) {
       unsigned b = p[i + k];
-      if (k == 1 ? (b < lo || b > hi) : ((b & 0xC0) != 0x80)) break;
+      if (k == 1 ? (b < lead.lo || b > lead.hi) : ((b & 0xC0) != 0x80)) break;
       ++k;
     }
     if (k == len) out.append(s.data() + i, len);
