@@ -233,29 +233,32 @@ std::vector<float> CachedRunner::response_pass(const std::vector<int32_t>& x, co
       sel = least_similar(HostView(be, v_new.data(), v_new.size()).data(), HostView(be, rf.v.data(), rf.v.size()).data(),
                           L, dkv, m);
     std::swap(rf.v, v_new);  // the fresh V is cached; the old buffer is reused next layer
+    // Where the selected tokens' rows start in the [L, d], [L, half] and [L, Hkv*d] buffers.
+    const std::vector<int64_t> at_d = row_offsets(sel, d), at_half = row_offsets(sel, half),
+                               at_kv = row_offsets(sel, dkv);
     if (m > 0) {
-      be.gather(h.data(), row_offsets(sel, d).data(), m, d, hs.data());
-      be.gather(cos_.data(), row_offsets(sel, half).data(), m, half, cs.data());
-      be.gather(sin_.data(), row_offsets(sel, half).data(), m, half, sn.data());
+      be.gather(h.data(), at_d.data(), m, d, hs.data());
+      be.gather(cos_.data(), at_half.data(), m, half, cs.data());
+      be.gather(sin_.data(), at_half.data(), m, half, sn.data());
       be.linear(hs.data(), m, W.wq, W.q_bias, q.data());
       be.linear(hs.data(), m, W.wk, W.k_bias, k.data());
       be.rope(q.data(), m, s.n_heads, s.head_dim, cs.data(), sn.data());
       be.rope(k.data(), m, s.n_kv_heads, s.head_dim, cs.data(), sn.data());
-      be.scatter(k.data(), row_offsets(sel, dkv).data(), m, dkv, rf.k.data());
+      be.scatter(k.data(), at_kv.data(), m, dkv, rf.k.data());
       be.attention_ragged(q.data(), m, pk.k.data(), pk.v.data(), pk.offsets.data(), rf.k.data(), rf.v.data(), L,
                           s.n_heads, s.n_kv_heads, s.head_dim, att.data());
       be.linear(att.data(), m, W.wo, nullptr, o.data());
-      be.scatter(o.data(), row_offsets(sel, d).data(), m, d, rf.attn.data());
+      be.scatter(o.data(), at_d.data(), m, d, rf.attn.data());
     }
     be.add(xr.data(), rf.attn.data(), L * d);
     if (m > 0) {
-      be.gather(xr.data(), row_offsets(sel, d).data(), m, d, o.data());
+      be.gather(xr.data(), at_d.data(), m, d, o.data());
       be.rmsnorm(o.data(), m, d, W.ffn_norm, s.rms_norm_eps, hs.data());
       be.linear(hs.data(), m, W.w_gate, nullptr, gate.data());
       be.linear(hs.data(), m, W.w_up, nullptr, up.data());
       be.swiglu(gate.data(), up.data(), m * f, gate.data());
       be.linear(gate.data(), m, W.w_down, nullptr, o.data());
-      be.scatter(o.data(), row_offsets(sel, d).data(), m, d, rf.ffn.data());
+      be.scatter(o.data(), at_d.data(), m, d, rf.ffn.data());
     }
     be.add(xr.data(), rf.ffn.data(), L * d);
   }
