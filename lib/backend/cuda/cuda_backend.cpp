@@ -7,7 +7,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <mutex>
 #include <string>
@@ -67,14 +66,9 @@ class CudaBackend final : public Backend {
 
   void release(void* p) noexcept override {
     if (!p) return;
-    std::lock_guard<std::mutex> guard(mutex_);
+    std::lock_guard<std::mutex> guard(mutex_);  // not Lock: release() must not throw
     cudaSetDevice(device_);
-    auto it = sizes_.find(p);
-    if (it != sizes_.end()) {
-      in_use_ -= it->second;
-      sizes_.erase(it);
-    }
-    cudaFreeAsync(p, stream_);
+    release_locked(p);
   }
 
   void upload(void* dst, const void* src, size_t bytes) override {
@@ -86,8 +80,7 @@ class CudaBackend final : public Backend {
   void download(void* dst, const void* src, size_t bytes) override {
     if (!bytes) return;
     Lock lock(*this);
-    cuda::check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_), "download");
-    cuda::check(cudaStreamSynchronize(stream_), "download (synchronize)");
+    download_locked(dst, src, bytes, "download");
   }
 
   void copy(void* dst, const void* src, size_t bytes) override {
@@ -207,17 +200,12 @@ class CudaBackend final : public Backend {
     for (int i = 0; i < n_scores; ++i) {
       const ScoreRequest& req = scores[i];
       const int64_t b = std::max<int64_t>(0, req.row_begin), e = std::min(n_q, req.row_end);
+      if (e <= b || n_kv == 0) continue;  // no rows: nothing to add
       const size_t count = static_cast<size_t>(n_heads * n_kv);
-      std::vector<float> host(count, 0.0f);
-      if (e > b && n_kv > 0) {
-        void* sums = allocate_locked(count * sizeof(float));
-        Freer free_sums(*this, sums);
-        cuda::column_sums(a, b, e, static_cast<float*>(sums), stream_);
-        cuda::check(cudaMemcpyAsync(host.data(), sums, count * sizeof(float), cudaMemcpyDeviceToHost, stream_),
-                    "column sums download");
-        cuda::check(cudaStreamSynchronize(stream_), "column sums (synchronize)");
-      }
-      for (size_t j = 0; j < count; ++j) req.out[j] += host[j];
+      void* sums = allocate_locked(count * sizeof(float));
+      Freer free_sums(*this, sums);
+      cuda::column_sums(a, b, e, static_cast<float*>(sums), stream_);
+      add_to_host(req.out, static_cast<const float*>(sums), count);
     }
   }
 
@@ -322,14 +310,21 @@ class CudaBackend final : public Backend {
                         CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                     "attention output (cublasGemmStridedBatchedEx)");
     }
-    if (n_scores > 0) {
-      std::vector<float> host(static_cast<size_t>(n_scores) * H * n_kv);
-      cuda::check(cudaMemcpyAsync(host.data(), sums, host.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_),
-                  "column sums download");
-      cuda::check(cudaStreamSynchronize(stream_), "column sums (synchronize)");
-      for (int i = 0; i < n_scores; ++i)
-        for (int64_t t = 0; t < int64_t(H) * n_kv; ++t) scores[i].out[t] += host[size_t(i) * H * n_kv + t];
-    }
+    for (int i = 0; i < n_scores; ++i)
+      add_to_host(scores[i].out, sums + int64_t(i) * H * n_kv, static_cast<size_t>(H) * n_kv);
+  }
+
+  // Copies device memory to the host and waits for it (the caller holds the lock).
+  void download_locked(void* dst, const void* src, size_t bytes, const char* what) {
+    cuda::check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_), what);
+    cuda::check(cudaStreamSynchronize(stream_), what);
+  }
+
+  // host[j] += device[j] for j < n: how column sums reach a ScoreRequest.
+  void add_to_host(float* host, const float* device, size_t n) {
+    std::vector<float> copy(n);
+    download_locked(copy.data(), device, n * sizeof(float), "column sums download");
+    for (size_t j = 0; j < n; ++j) host[j] += copy[j];
   }
 
   // Holds the backend's mutex for one operation and makes its device current on this thread.
@@ -365,12 +360,8 @@ class CudaBackend final : public Backend {
     CudaBackend& be;
     T* p = nullptr;
   };
-  struct Scratch : ScratchOf<int64_t> {
-    using ScratchOf<int64_t>::ScratchOf;
-  };
-  struct IdScratch : ScratchOf<int32_t> {
-    using ScratchOf<int32_t>::ScratchOf;
-  };
+  using Scratch = ScratchOf<int64_t>;
+  using IdScratch = ScratchOf<int32_t>;
 
   void* allocate_locked(size_t bytes) {
     void* p = nullptr;
@@ -420,13 +411,6 @@ class CudaBackend final : public Backend {
 bool cuda_available(std::string* why) {
   int count = 0;
   const cudaError_t e = cudaGetDeviceCount(&count);
-  if (e == cudaSuccess && count > 0) {
-    std::string blas_why;
-    if (!cuda::cublas(&blas_why)) {
-      if (why) *why = "a CUDA device is present but " + blas_why;
-      return false;
-    }
-  }
   if (e != cudaSuccess || count == 0) {
     if (why) {
       if (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver || count == 0)
@@ -435,6 +419,11 @@ bool cuda_available(std::string* why) {
         *why = std::string("no CUDA device is usable (") + cudaGetErrorString(e) + ")";
     }
     cudaGetLastError();
+    return false;
+  }
+  std::string blas_why;
+  if (!cuda::cublas(&blas_why)) {
+    if (why) *why = "a CUDA device is present but " + blas_why;
     return false;
   }
   return true;
