@@ -45,8 +45,7 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
   if (options.backend != BackendKind::auto_select && options.backend != BackendKind::cpu &&
       options.backend != BackendKind::cuda)
     fail(Code::invalid_argument, "unknown backend " + std::to_string(static_cast<int>(options.backend)));
-  if (options.n_threads < 0 || options.n_threads > 1024)
-    fail(Code::invalid_argument, "n_threads = " + std::to_string(options.n_threads) + " is outside [0, 1024]");
+  check_thread_count(options.n_threads);  // whichever backend is picked, before any I/O
   std::string why;
   if (options.backend == BackendKind::cuda && !cuda_available(&why))
     fail(Code::unsupported, "backend 'cuda' requested, but " + why + "; use backend 'cpu' or 'auto'");

@@ -329,9 +329,13 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(int n_threads) {
+void check_thread_count(int n_threads) {
   if (n_threads < 0 || n_threads > 1024)
     fail(Code::invalid_argument, "n_threads = " + std::to_string(n_threads) + " is outside [0, 1024]");
+}
+
+std::unique_ptr<Backend> make_cpu_backend(int n_threads) {
+  check_thread_count(n_threads);
   return std::make_unique<CpuBackend>(n_threads);
 }
 
