@@ -164,7 +164,7 @@ def make_batch(step, args, tok):
     bs = int(min(args.max_batch, max(args.min_batch, args.batch_tokens // (n + synth.GEN_LENGTH))))
     xs, ys = [], []
     for _ in range(bs):
-        task = synth.TASKS[rng.choice(len(synth.TASKS), p=args.task_p)]
+        task = synth.TRAIN_TASKS[rng.choice(len(synth.TRAIN_TASKS), p=args.task_p)]
         s = synth.build(task, rng, n, tok)
         ids = s["prompt_ids"]
         if len(ids) != n:  # rare off-by-one from punctuation merges: fix the length
@@ -220,11 +220,13 @@ def greedy(model, prompts, mask_id, gen, device, amp):
 
 
 def evaluate(model, tok, args, device, amp, lengths, per=32, seed=12345):
+    """Greedy accuracy per task and length; the training-only tasks too when trained on."""
     model.eval()
     res = {}
-    for task in synth.TASKS:
+    tasks = [t for t, p in zip(synth.TRAIN_TASKS, args.task_p) if t in synth.TASKS or p > 0]
+    for task in tasks:
         for n in lengths:
-            rng = np.random.default_rng([seed, synth.TASKS.index(task), n])
+            rng = np.random.default_rng([seed, synth.TRAIN_TASKS.index(task), n])
             samples = [synth.build(task, rng, n, tok) for _ in range(per)]
             samples = [s for s in samples if len(s["prompt_ids"]) == n]
             bs = max(1, min(len(samples), 65536 // n))
@@ -300,10 +302,14 @@ def main():
     ap.add_argument("--final-per", type=int, default=64)
     ap.add_argument("--resume", default="")
     ap.add_argument("--tokenizer-only", action="store_true")
-    ap.add_argument("--task-weights", default="1,1,1,1,1,1",
-                    help="sampling weights of " + ",".join(synth.TASKS))
+    ap.add_argument("--task-weights", default="1,1,1,1,1,1,0",
+                    help="sampling weights of " + ",".join(synth.TRAIN_TASKS) + " (the last ones 0 if omitted)")
     args = ap.parse_args()
-    w = np.array([float(x) for x in args.task_weights.split(",")])
+    w = [float(x) for x in args.task_weights.split(",")]
+    if not len(synth.TASKS) <= len(w) <= len(synth.TRAIN_TASKS) or min(w) < 0 or sum(w) <= 0:
+        ap.error("--task-weights: %d to %d non-negative weights, not all 0"
+                 % (len(synth.TASKS), len(synth.TRAIN_TASKS)))
+    w = np.array(w + [0.0] * (len(synth.TRAIN_TASKS) - len(w)))
     args.task_p = (w / w.sum()).tolist()
 
     t0 = time.time()

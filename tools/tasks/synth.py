@@ -25,6 +25,12 @@ import re
 import numpy as np
 
 TASKS = ["passkey", "multikey", "multivalue", "kv", "vartrack", "cwe"]
+# Training-only tasks (never evaluated; not in the tokenizer's corpus, whose words they reuse).
+#   recall  several keys asked at once, in the pair-list, magic-number or VAR format
+#           -> their values in the asked order: up to 7 supervised key->value lookups per sample
+#           where the evaluated tasks have one, which is what teaches a small model to bind a
+#           value to its key (docs/results.md, "Training the demo model").
+TRAIN_TASKS = TASKS + ["recall"]
 SET_TASKS = {"multivalue", "cwe"}
 GEN_LENGTH = 8
 
@@ -224,6 +230,8 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
         seq = [seq[i] for i in rng.permutation(len(seq))]
         prompt = BOS + " Words:" + "".join(" " + w for w in seq) + question
         return _finish(task, prompt, top, tok, n_tokens, info)
+    elif task == "recall":
+        return _recall(rng, n_tokens, tok, cnt)
     else:
         raise ValueError("unknown task %r" % task)
 
@@ -232,6 +240,36 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
     body = _insert(units, needles, depths)
     prompt = BOS + "".join(body) + question
     return _finish(task, prompt, answer, tok, n_tokens, info)
+
+
+RECALL_FORMATS = [  # (needle, question head, joiner of the asked keys)
+    (" %s %s,", "\nQuestion: What are the numbers paired with %s?\nAnswer:"),
+    (" The magic number for %s is %s.", "\nQuestion: What is the magic number for %s?\nAnswer:"),
+    (" VAR %s = %s.", "\nQuestion: What is the value of %s?\nAnswer:"),
+]
+
+
+def _recall(rng, n_tokens, tok, cnt):
+    """The training-only multi-query task: k in [1, 7] keys asked among np >= k needles."""
+    form = int(rng.integers(len(RECALL_FORMATS)))
+    needle, qhead = RECALL_FORMATS[form]
+    k = int(rng.integers(1, GEN_LENGTH))
+    per = cnt.n(needle % (KEYS[0], VALUES[0]))
+    asked_text = ", ".join(KEYS[:k])
+    budget = n_tokens - 1 - cnt.n(" Pairs:") - cnt.n(qhead % asked_text) - 2
+    most = max(k, min(len(KEYS), budget // per))
+    npairs = int(rng.integers(k, most + 1))
+    keys = _pick(rng, KEYS, npairs)
+    vals = [VALUES[rng.integers(len(VALUES))] for _ in keys]
+    asked = [int(i) for i in rng.choice(npairs, size=k, replace=False)]
+    question = qhead % ", ".join(keys[i] for i in asked)
+    needles = [needle % (a, b) for a, b in zip(keys, vals)]
+    head = " Pairs:" if form == 0 else ""
+    rest = n_tokens - 1 - cnt.n(head + "".join(needles) + question)
+    units = _filler_units(rng, max(0, rest), cnt)
+    body = _insert(units, needles, sorted(float(rng.random()) for _ in needles))
+    prompt = BOS + head + "".join(body) + question
+    return _finish("recall", prompt, [vals[i] for i in asked], tok, n_tokens, {"depth": 0.0})
 
 
 def _finish(task, prompt, answer, tok, n_tokens, info):
