@@ -3,9 +3,11 @@
 against prompt length, one line per policy, like Figure 4 of the MaskKV paper.
 
   /usr/bin/python3 bench/plot_gpu.py OUT.png CSV [CSV ...] [--gen 32] [--per-step-none CSV]
+      [--torch CSV]
 
 --per-step-none names a CSV of `none` runs with a shorter gen_length: their time per step times
-the plotted gen_length is drawn as a hollow marker, labelled an extrapolation.
+the plotted gen_length is drawn as a hollow marker, labelled an extrapolation. --torch adds the
+PyTorch baseline's variants (tools/bench/torch_baseline.py CSV) as dashed lines.
 """
 import argparse
 import csv
@@ -30,6 +32,7 @@ def main():
     ap.add_argument("csv", nargs="+")
     ap.add_argument("--gen", type=int, default=32)
     ap.add_argument("--per-step-none", default=None)
+    ap.add_argument("--torch", default=None)
     a = ap.parse_args()
     data = [r for r in rows(a.csv) if int(r["gen"]) == a.gen]
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -45,6 +48,13 @@ def main():
             ax_t.plot([int(r["prompt"])], [est], "o", mfc="none", color="C0",
                       label="none (from %d steps)" % int(r["gen"]))
             ax_m.plot([int(r["prompt"])], [int(r["gpu_peak_bytes"]) / 2**30], "o", mfc="none", color="C0")
+    if a.torch:
+        data_t = [r for r in rows([a.torch]) if int(r["gen"]) == a.gen]
+        for variant in dict.fromkeys(r["variant"] for r in data_t):
+            pts = sorted((int(r["prompt"]), float(r["seconds"]), int(r["gpu_peak_bytes"]) / 2**30)
+                         for r in data_t if r["variant"] == variant)
+            line, = ax_t.plot([p[0] for p in pts], [p[1] for p in pts], "s--", label="PyTorch " + variant)
+            ax_m.plot([p[0] for p in pts], [p[2] for p in pts], "s--", color=line.get_color())
     for ax in (ax_t, ax_m):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("prompt tokens")
