@@ -12,7 +12,7 @@ What it does, deterministically for a given --seed:
 2. Model: LLaDA/OLMo layout (RMSNorm, rotate-half RoPE, bidirectional attention, SwiGLU, untied
    LM head, no biases), the tensor names of ALGORITHMS.md section 1.
 3. Objective: LLaDA SFT. Prompt clean; the response (answer tokens then EOS up to the
-   generation length) is masked token by token with probability t ~ U(0, 1) per sample;
+   generation length) is masked token by token with probability t ~ U(t_min, 1) per sample (t_min 1e-3);
    cross-entropy on masked positions weighted 1/t, summed and divided by (batch x gen length).
 4. Curriculum: the prompt length of each batch is drawn log-uniformly in [min_len, cap(step)],
    cap growing from --start-len to --max-len over the first --ramp fraction of steps; tasks are
@@ -187,9 +187,9 @@ class Batches(torch.utils.data.IterableDataset):
             step += nw
 
 
-def sft_loss(model, prompt, resp, mask_id, gen, device, amp):
+def sft_loss(model, prompt, resp, mask_id, gen, device, amp, t_min=1e-3):
     B = prompt.shape[0]
-    t = torch.rand(B, 1, device=device) * (1 - 1e-3) + 1e-3
+    t = torch.rand(B, 1, device=device) * (1 - t_min) + t_min
     m = torch.rand(B, gen, device=device) < t
     r_in = torch.where(m, torch.full_like(resp, mask_id), resp)
     x = torch.cat([prompt, r_in], 1)
@@ -283,6 +283,9 @@ def main():
     ap.add_argument("--max-seq", type=int, default=8192)
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--t-min", type=float, default=1e-3,
+                    help="lowest mask ratio t of the SFT objective (LLaDA: 1e-3); a larger one caps the 1/t "
+                         "weight, less gradient noise for small batches")
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--batch-tokens", type=int, default=65536)
     ap.add_argument("--min-batch", type=int, default=8)
@@ -309,6 +312,8 @@ def main():
     if not len(synth.TASKS) <= len(w) <= len(synth.TRAIN_TASKS) or min(w) < 0 or sum(w) <= 0:
         ap.error("--task-weights: %d to %d non-negative weights, not all 0"
                  % (len(synth.TASKS), len(synth.TRAIN_TASKS)))
+    if not 0.0 < args.t_min <= 1.0:
+        ap.error("--t-min: a mask ratio in (0, 1]")
     w = np.array(w + [0.0] * (len(synth.TRAIN_TASKS) - len(w)))
     args.task_p = (w / w.sum()).tolist()
 
@@ -380,7 +385,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         prompt, resp = prompt.to(device, non_blocking=True), resp.to(device, non_blocking=True)
-        loss = sft_loss(model, prompt, resp, mask_id, synth.GEN_LENGTH, device, amp)
+        loss = sft_loss(model, prompt, resp, mask_id, synth.GEN_LENGTH, device, amp, args.t_min)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

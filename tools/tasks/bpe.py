@@ -5,7 +5,7 @@ Training runs merges to completion on the corpus' pretoken counts (most frequent
 ties to the lexicographically smallest pair), so every distinct corpus word ends as one token:
 task keys, values and words are single tokens by construction. Special tokens follow the BPE
 vocabulary. Encoding matches the HF ByteLevel pre-tokenizer + BPE for ASCII text (the tasks are
-ASCII); `tools/train_demo_model.py --check-tokenizer` verifies parity with the engine.
+ASCII); tests/eval/test_tasks.py (test_tokenizer_parity_with_engine) checks parity with the engine.
 """
 import json
 import re

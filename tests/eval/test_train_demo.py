@@ -1,0 +1,69 @@
+"""Smoke checks of tools/train_demo_model.py: four steps of a one-layer model write a model
+directory the engine loads, with the shipped tokenizer (it is deterministic from the seed), and
+absurd options are refused with a message naming them."""
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TRAIN = os.path.join(REPO, "tools", "train_demo_model.py")
+MODEL = os.path.join(REPO, "models", "demo")
+BIN = os.environ.get("MASKKV_BIN", os.path.join(REPO, "build", "maskkv"))
+TINY = ["--d-model", "32", "--n-heads", "2", "--n-layers", "1", "--mlp", "64", "--steps", "4",
+        "--warmup", "1", "--batch-tokens", "512", "--min-len", "96", "--start-len", "96",
+        "--max-len", "96", "--eval-every", "0", "--eval-lengths", "96", "--final-per", "2"]
+
+
+def train(out, *extra):
+    return subprocess.run([sys.executable, TRAIN, "--out", str(out), *TINY, *extra], capture_output=True,
+                          text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny")
+    p = train(out, "--t-min", "0.2", "--task-weights", "1,1,1,1,1,1,1")
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def test_writes_a_model_directory_with_its_settings(tiny):
+    for f in ("config.json", "model.safetensors", "tokenizer.json", "train_log.json"):
+        assert (tiny / f).is_file(), f
+    cfg = json.loads((tiny / "config.json").read_text())
+    assert (cfg["d_model"], cfg["n_layers"], cfg["n_heads"], cfg["mlp_hidden_size"]) == (32, 1, 2, 64)
+    log = json.loads((tiny / "train_log.json").read_text())
+    assert log["settings"]["t_min"] == 0.2 and log["final_step"] == 3
+    assert math.isfinite(log["final_loss_ema"]) and log["final_loss_ema"] > 0
+    assert "recall@96" in log["final_eval"]  # trained on, so evaluated
+    assert set(log["final_eval_avg"]) == {"96"}
+
+
+def test_tokenizer_is_the_shipped_one(tiny):
+    assert (tiny / "tokenizer.json").read_bytes() == open(os.path.join(MODEL, "tokenizer.json"), "rb").read()
+
+
+@pytest.mark.skipif(not os.path.exists(BIN), reason="maskkv CLI not built")
+def test_the_engine_loads_and_runs_the_trained_model(tiny):
+    prompt = "Pairs: apple 47, river 12,\nQuestion: What is the number paired with river?\nAnswer:"
+    p = subprocess.run([BIN, "generate", "--model", str(tiny), "--prompt", prompt, "--gen-length", "8", "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert len(r["tokens"]) == 8 and r["steps"] == 8
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--t-min", "0"], "--t-min"),
+    (["--t-min", "1.5"], "--t-min"),
+    (["--task-weights", "1,1"], "--task-weights"),
+    (["--task-weights", "0,0,0,0,0,0"], "--task-weights"),
+])
+def test_absurd_options_are_refused(tmp_path, args, message):
+    p = train(tmp_path / "never", *args)
+    assert p.returncode == 2 and message in p.stderr
+    assert not (tmp_path / "never" / "model.safetensors").exists()
