@@ -14,6 +14,8 @@ What it does, deterministically for a given --seed:
 3. Objective: LLaDA SFT. Prompt clean; the response (answer tokens then EOS up to the
    generation length) is masked token by token with probability t ~ U(t_min, 1) per sample (t_min 1e-3);
    cross-entropy on masked positions weighted 1/t, summed and divided by (batch x gen length).
+   With --pretrain-frac F, a fraction F of the steps use LLaDA's pre-training objective instead
+   (every token of prompt and response maskable, divided by batch x sequence length).
 4. Curriculum: the prompt length of each batch is drawn log-uniformly in [min_len, cap(step)],
    cap growing from --start-len to --max-len over the first --ramp fraction of steps; tasks are
    drawn uniformly per sample; the batch holds about --batch-tokens tokens (mixed lengths
@@ -201,6 +203,23 @@ def sft_loss(model, prompt, resp, mask_id, gen, device, amp, t_min=1e-3):
     return ((ce / t) * m).sum() / (B * gen)
 
 
+def pretrain_loss(model, prompt, resp, mask_id, device, amp, t_min=1e-3):
+    """LLaDA's pre-training objective on the whole sequence (prompt and response): every token
+    masked with probability t, cross-entropy on the masked ones weighted 1/t. Predicting masked
+    filler and pair-list tokens from their neighbours trains position-aware heads, which key ->
+    value binding needs and the answer-only SFT signal is slow to produce."""
+    x0 = torch.cat([prompt, resp], 1)
+    B, L = x0.shape
+    t = torch.rand(B, 1, device=device) * (1 - t_min) + t_min
+    m = torch.rand(B, L, device=device) < t
+    x = torch.where(m, torch.full_like(x0, mask_id), x0)
+    with autocast(amp):
+        logits = model(x)
+    ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), x0.reshape(-1),
+                         reduction="none").view(B, L)
+    return ((ce / t) * m).sum() / (B * L)
+
+
 @torch.no_grad()
 def greedy(model, prompts, mask_id, gen, device, amp):
     """LLaDA low-confidence remasking, temperature 0, one block, one token per step."""
@@ -283,6 +302,9 @@ def main():
     ap.add_argument("--max-seq", type=int, default=8192)
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--pretrain-frac", type=float, default=0.0,
+                    help="fraction of steps on LLaDA's pre-training objective (whole sequence masked) "
+                         "instead of SFT")
     ap.add_argument("--t-min", type=float, default=1e-3,
                     help="lowest mask ratio t of the SFT objective (LLaDA: 1e-3); a larger one caps the 1/t "
                          "weight, less gradient noise for small batches")
@@ -312,6 +334,8 @@ def main():
     if not len(synth.TASKS) <= len(w) <= len(synth.TRAIN_TASKS) or min(w) < 0 or sum(w) <= 0:
         ap.error("--task-weights: %d to %d non-negative weights, not all 0"
                  % (len(synth.TASKS), len(synth.TRAIN_TASKS)))
+    if not 0.0 <= args.pretrain_frac <= 1.0:
+        ap.error("--pretrain-frac: a fraction in [0, 1]")
     if not 0.0 < args.t_min <= 1.0:
         ap.error("--t-min: a mask ratio in (0, 1]")
     w = np.array(w + [0.0] * (len(synth.TRAIN_TASKS) - len(w)))
@@ -385,7 +409,10 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         prompt, resp = prompt.to(device, non_blocking=True), resp.to(device, non_blocking=True)
-        loss = sft_loss(model, prompt, resp, mask_id, synth.GEN_LENGTH, device, amp, args.t_min)
+        if args.pretrain_frac > 0 and np.random.default_rng([args.seed, 2, step]).random() < args.pretrain_frac:
+            loss = pretrain_loss(model, prompt, resp, mask_id, device, amp, args.t_min)
+        else:
+            loss = sft_loss(model, prompt, resp, mask_id, synth.GEN_LENGTH, device, amp, args.t_min)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -1,6 +1,7 @@
-"""Smoke checks of tools/train_demo_model.py: four steps of a one-layer model write a model
-directory the engine loads, with the shipped tokenizer (it is deterministic from the seed), and
-absurd options are refused with a message naming them."""
+"""Smoke checks of tools/train_demo_model.py: four steps of a one-layer model (steps 0-2 on the
+SFT objective, step 3 on the pre-training one, for seed 1234 and --pretrain-frac 0.5) write a
+model directory the engine loads, with the shipped tokenizer (it is deterministic from the
+seed), and absurd options are refused with a message naming them."""
 import json
 import math
 import os
@@ -26,7 +27,7 @@ def train(out, *extra):
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny")
-    p = train(out, "--t-min", "0.2", "--task-weights", "1,1,1,1,1,1,1")
+    p = train(out, "--t-min", "0.2", "--pretrain-frac", "0.5", "--task-weights", "1,1,1,1,1,1,1")
     assert p.returncode == 0, p.stderr
     return out
 
@@ -37,7 +38,8 @@ def test_writes_a_model_directory_with_its_settings(tiny):
     cfg = json.loads((tiny / "config.json").read_text())
     assert (cfg["d_model"], cfg["n_layers"], cfg["n_heads"], cfg["mlp_hidden_size"]) == (32, 1, 2, 64)
     log = json.loads((tiny / "train_log.json").read_text())
-    assert log["settings"]["t_min"] == 0.2 and log["final_step"] == 3
+    assert log["settings"]["t_min"] == 0.2 and log["settings"]["pretrain_frac"] == 0.5
+    assert log["final_step"] == 3
     assert math.isfinite(log["final_loss_ema"]) and log["final_loss_ema"] > 0
     assert "recall@96" in log["final_eval"]  # trained on, so evaluated
     assert set(log["final_eval_avg"]) == {"96"}
@@ -60,6 +62,7 @@ def test_the_engine_loads_and_runs_the_trained_model(tiny):
 @pytest.mark.parametrize("args, message", [
     (["--t-min", "0"], "--t-min"),
     (["--t-min", "1.5"], "--t-min"),
+    (["--pretrain-frac", "-0.1"], "--pretrain-frac"),
     (["--task-weights", "1,1"], "--task-weights"),
     (["--task-weights", "0,0,0,0,0,0"], "--task-weights"),
 ])
