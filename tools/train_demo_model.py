@@ -260,6 +260,23 @@ def evaluate(model, tok, args, device, amp, lengths, per=32, seed=12345):
     return res
 
 
+def load_weights(model, model_dir):
+    """Copies a model directory's tensors (the exported names) into `model`."""
+    from tools.reference.checkpoint import load_model_dir
+    _, tensors, _ = load_model_dir(model_dir)
+    own = dict(model.named_parameters())
+    fixed = {"model.transformer.wte.weight": "wte.weight", "model.transformer.ln_f.weight": "ln_f",
+             "model.transformer.ff_out.weight": "lm_head.weight"}
+    with torch.no_grad():
+        for k, v in tensors.items():
+            name = fixed.get(k)
+            if name is None:
+                name = k[len("model.transformer."):]
+                if name.endswith(("attn_norm.weight", "ff_norm.weight")):
+                    name = name[:-len(".weight")]
+            own[name].copy_(torch.from_numpy(v))
+
+
 def config_for(args, tok):
     V = tok.size
     return {
@@ -373,19 +390,7 @@ def main():
         if amp and "cuda_rng" in st:
             torch.cuda.set_rng_state(st["cuda_rng"])
     if args.init_from:
-        from tools.reference.checkpoint import load_model_dir
-        _, tensors, _ = load_model_dir(args.init_from)
-        own = dict(model.named_parameters())
-        names = {"model.transformer.wte.weight": "wte.weight", "model.transformer.ln_f.weight": "ln_f",
-                 "model.transformer.ff_out.weight": "lm_head.weight"}
-        for k in tensors:
-            if k not in names:
-                rest = k[len("model.transformer."):]
-                rest = rest[:-len(".weight")] if rest.endswith(("attn_norm.weight", "ff_norm.weight")) else rest
-                names[k] = rest
-        with torch.no_grad():
-            for k, v in tensors.items():
-                own[names[k]].copy_(torch.from_numpy(v))
+        load_weights(model, args.init_from)
         log["init_from"] = args.init_from
         log["init_from_log"] = json.load(open(os.path.join(args.init_from, "train_log.json"))).get("settings") \
             if os.path.exists(os.path.join(args.init_from, "train_log.json")) else None

@@ -70,3 +70,26 @@ def test_absurd_options_are_refused(tmp_path, args, message):
     p = train(tmp_path / "never", *args)
     assert p.returncode == 2 and message in p.stderr
     assert not (tmp_path / "never" / "model.safetensors").exists()
+
+
+def probe(model, cells, samples="16"):
+    p = subprocess.run([sys.executable, os.path.join(REPO, "tools", "train", "probe_binding.py"), str(model), cells,
+                        "--samples", samples], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    return p, [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+
+def test_binding_probe_on_the_shipped_model():
+    p, rows = probe(MODEL, "passkey@256,multikey@256")
+    assert p.returncode == 0, p.stderr
+    passkey, multikey = rows
+    assert passkey["samples"] == 16 and passkey["values_in_prompt"] == 1.0
+    assert passkey["p_answer"] > 0.9 and passkey["argmax_accuracy"] == 1.0  # it does retrieve one needle
+    assert 0.0 <= multikey["p_answer"] <= multikey["context_value_mass"] <= 1.0
+    assert multikey["values_in_prompt"] > 1.0
+
+
+def test_binding_probe_refuses_bad_cells():
+    for cells in ("kv@8", "nosuchtask@64", "kv"):
+        p, _ = probe(MODEL, cells)
+        assert p.returncode == 2 and "cell" in p.stderr
