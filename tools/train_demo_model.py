@@ -15,7 +15,8 @@ What it does, deterministically for a given --seed:
    generation length) is masked token by token with probability t ~ U(t_min, 1) per sample (t_min 1e-3);
    cross-entropy on masked positions weighted 1/t, summed and divided by (batch x gen length).
    With --pretrain-frac F, a fraction F of the steps use LLaDA's pre-training objective instead
-   (every token of prompt and response maskable, divided by batch x sequence length).
+   (every token of prompt and response maskable, divided by batch x sequence length), on tasks
+   drawn with --pretrain-weights (e.g. only the recurring-pairs task).
 4. Curriculum: the prompt length of each batch is drawn log-uniformly in [min_len, cap(step)],
    cap growing from --start-len to --max-len over the first --ramp fraction of steps; tasks are
    drawn uniformly per sample; the batch holds about --batch-tokens tokens (mixed lengths
@@ -160,20 +161,27 @@ def length_for(step, args, rng):
     return max(args.min_len, int(n) // 16 * 16)
 
 
+def is_pretrain_step(step, args):
+    return args.pretrain_frac > 0 and np.random.default_rng([args.seed, 2, step]).random() < args.pretrain_frac
+
+
 def make_batch(step, args, tok):
+    """(prompt ids, response ids, whether the step is on the pre-training objective)."""
     rng = np.random.default_rng([args.seed, 1, step])
     n = length_for(step, args, rng)
     bs = int(min(args.max_batch, max(args.min_batch, args.batch_tokens // (n + synth.GEN_LENGTH))))
+    pre = is_pretrain_step(step, args)
+    task_p = args.pretrain_p if pre else args.task_p
     xs, ys = [], []
     for _ in range(bs):
-        task = synth.TRAIN_TASKS[rng.choice(len(synth.TRAIN_TASKS), p=args.task_p)]
+        task = synth.TRAIN_TASKS[rng.choice(len(synth.TRAIN_TASKS), p=task_p)]
         s = synth.build(task, rng, n, tok)
         ids = s["prompt_ids"]
         if len(ids) != n:  # rare off-by-one from punctuation merges: fix the length
             ids = (ids + [tok.special[synth.BOS]] * n)[:n] if len(ids) < n else ids[-n:]
         xs.append(ids)
         ys.append(synth.response_ids(s, tok))
-    return torch.tensor(xs), torch.tensor(ys)
+    return torch.tensor(xs), torch.tensor(ys), pre
 
 
 class Batches(torch.utils.data.IterableDataset):
@@ -306,6 +314,18 @@ def export(model, tok, cfg, out, log):
         f.write("\n")
 
 
+def task_probabilities(ap, option, text):
+    try:
+        w = [float(x) for x in text.split(",")]
+    except ValueError:
+        w = []
+    if not len(synth.TASKS) <= len(w) <= len(synth.TRAIN_TASKS) or min(w) < 0 or sum(w) <= 0:
+        ap.error("%s: %d to %d non-negative weights (%s), not all 0"
+                 % (option, len(synth.TASKS), len(synth.TRAIN_TASKS), ",".join(synth.TRAIN_TASKS)))
+    w = np.array(w + [0.0] * (len(synth.TRAIN_TASKS) - len(w)))
+    return (w / w.sum()).tolist()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(REPO, "models", "demo"))
@@ -322,6 +342,8 @@ def main():
     ap.add_argument("--pretrain-frac", type=float, default=0.0,
                     help="fraction of steps on LLaDA's pre-training objective (whole sequence masked) "
                          "instead of SFT")
+    ap.add_argument("--pretrain-weights", default="",
+                    help="task weights of the pre-training steps (default: --task-weights)")
     ap.add_argument("--t-min", type=float, default=1e-3,
                     help="lowest mask ratio t of the SFT objective (LLaDA: 1e-3); a larger one caps the 1/t "
                          "weight, less gradient noise for small batches")
@@ -347,16 +369,12 @@ def main():
     ap.add_argument("--task-weights", default="1,1,1,1,1,1,0",
                     help="sampling weights of " + ",".join(synth.TRAIN_TASKS) + " (the last ones 0 if omitted)")
     args = ap.parse_args()
-    w = [float(x) for x in args.task_weights.split(",")]
-    if not len(synth.TASKS) <= len(w) <= len(synth.TRAIN_TASKS) or min(w) < 0 or sum(w) <= 0:
-        ap.error("--task-weights: %d to %d non-negative weights, not all 0"
-                 % (len(synth.TASKS), len(synth.TRAIN_TASKS)))
+    args.task_p = task_probabilities(ap, "--task-weights", args.task_weights)
+    args.pretrain_p = task_probabilities(ap, "--pretrain-weights", args.pretrain_weights or args.task_weights)
     if not 0.0 <= args.pretrain_frac <= 1.0:
         ap.error("--pretrain-frac: a fraction in [0, 1]")
     if not 0.0 < args.t_min <= 1.0:
         ap.error("--t-min: a mask ratio in (0, 1]")
-    w = np.array(w + [0.0] * (len(synth.TRAIN_TASKS) - len(w)))
-    args.task_p = (w / w.sum()).tolist()
 
     t0 = time.time()
     torch.manual_seed(args.seed)
@@ -410,11 +428,11 @@ def main():
     last_ckpt = time.time()
     ema, step = None, start
     tstart = time.time() - log.get("train_seconds", 0.0)
-    for step, (prompt, resp) in dl:
+    for step, (prompt, resp, pre) in dl:
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         prompt, resp = prompt.to(device, non_blocking=True), resp.to(device, non_blocking=True)
-        if args.pretrain_frac > 0 and np.random.default_rng([args.seed, 2, step]).random() < args.pretrain_frac:
+        if pre:
             loss = pretrain_loss(model, prompt, resp, mask_id, device, amp, args.t_min)
         else:
             loss = sft_loss(model, prompt, resp, mask_id, synth.GEN_LENGTH, device, amp, args.t_min)

@@ -1,6 +1,7 @@
 """Checks of the synthetic long-context tasks (tools/tasks/synth.py) and the demo tokenizer."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -33,6 +34,23 @@ def test_lengths_answers_and_determinism(tok, task):
             assert (" " + w) in a["prompt"]  # the answer is in the context
         resp = synth.response_ids(a, tok)
         assert len(resp) == synth.GEN_LENGTH and synth.score(a, resp, tok) == 1.0
+
+
+@pytest.mark.parametrize("task", [t for t in synth.TRAIN_TASKS if t not in synth.TASKS])
+def test_training_only_tasks(tok, task):
+    for n in (64, 256, 1000):
+        for seed in range(20):
+            s = synth.build(task, np.random.default_rng([seed, n]), n, tok)
+            assert len(s["prompt_ids"]) == n and s["prompt_ids"][0] == tok.special[synth.BOS]
+            assert 1 <= len(s["answer_ids"]) == len(s["answer"]) < synth.GEN_LENGTH
+            for w in s["answer"]:
+                assert (" " + w) in s["prompt"]
+            if task == "pairs":  # every key recurs with one value, and most keys recur
+                found = re.findall(r" (\w+) (\d\d),", s["prompt"])
+                seen = {}
+                for k, v in found:
+                    assert seen.setdefault(k, v) == v
+                assert len(found) >= 2 * len(seen) - 1 and len(found) * 3 >= n // 2
 
 
 def test_needle_depth(tok):

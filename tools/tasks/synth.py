@@ -30,7 +30,11 @@ TASKS = ["passkey", "multikey", "multivalue", "kv", "vartrack", "cwe"]
 #           -> their values in the asked order: up to 7 supervised key->value lookups per sample
 #           where the evaluated tasks have one, which is what teaches a small model to bind a
 #           value to its key (docs/results.md, "Training the demo model").
-TRAIN_TASKS = TASKS + ["recall"]
+#   pairs   a pair list " Pairs: apple 47, ..." in which each of 2-8 keys recurs, always with its
+#           one value, then the kv question about one of them. Meant for the pre-training
+#           objective (tools/train_demo_model.py --pretrain-weights), under which every masked
+#           value whose key recurs with its value visible is a key->value lookup.
+TRAIN_TASKS = TASKS + ["recall", "pairs"]
 SET_TASKS = {"multivalue", "cwe"}
 GEN_LENGTH = 8
 
@@ -232,6 +236,8 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
         return _finish(task, prompt, top, tok, n_tokens, info)
     elif task == "recall":
         return _recall(rng, n_tokens, tok, cnt)
+    elif task == "pairs":
+        return _pairs(rng, n_tokens, tok, cnt)
     else:
         raise ValueError("unknown task %r" % task)
 
@@ -255,8 +261,13 @@ def _recall(rng, n_tokens, tok, cnt):
     needle, qhead = RECALL_FORMATS[form]
     k = int(rng.integers(1, GEN_LENGTH))
     per = cnt.n(needle % (KEYS[0], VALUES[0]))
-    asked_text = ", ".join(KEYS[:k])
-    budget = n_tokens - 1 - cnt.n(" Pairs:") - cnt.n(qhead % asked_text) - 2
+
+    def budget_for(k):
+        return n_tokens - 1 - cnt.n(" Pairs:") - cnt.n(qhead % ", ".join(KEYS[:k])) - 2
+
+    while k > 1 and budget_for(k) < k * per:  # short prompts ask fewer keys
+        k -= 1
+    budget = budget_for(k)
     most = max(k, min(len(KEYS), budget // per))
     npairs = int(rng.integers(k, most + 1))
     keys = _pick(rng, KEYS, npairs)
@@ -270,6 +281,27 @@ def _recall(rng, n_tokens, tok, cnt):
     body = _insert(units, needles, sorted(float(rng.random()) for _ in needles))
     prompt = BOS + head + "".join(body) + question
     return _finish("recall", prompt, [vals[i] for i in asked], tok, n_tokens, {"depth": 0.0})
+
+
+def _pairs(rng, n_tokens, tok, cnt):
+    """The training-only recurring-pairs task: 2-8 keys, each bound to one value, drawn again and
+    again into a pair list that fills the prompt (every key at least once)."""
+    fixed = "\nQuestion: What is the number paired with %s?\nAnswer:" % KEYS[0]
+    budget = n_tokens - 1 - cnt.n(" Pairs:") - cnt.n(fixed)
+    npairs = max(2, budget // 3)
+    nkeys = min(int(rng.integers(2, 9)), max(2, npairs // 2))  # keys recur about twice or more
+    keys = _pick(rng, KEYS, nkeys)
+    vals = [VALUES[rng.integers(len(VALUES))] for _ in keys]
+    q = int(rng.integers(nkeys))
+    question = "\nQuestion: What is the number paired with %s?\nAnswer:" % keys[q]
+    order = list(rng.permutation(nkeys)) + [int(i) for i in rng.integers(nkeys, size=npairs - nkeys)]
+    order = [order[i] for i in rng.permutation(npairs)]
+    pairs = [" %s %s," % (keys[i], vals[i]) for i in order]
+    rest = budget - 3 * npairs
+    units = _filler_units(rng, rest, cnt) if rest > 0 else []
+    body = _insert(units, pairs, [i / max(1, npairs - 1) for i in range(npairs)])
+    prompt = BOS + " Pairs:" + "".join(body) + question
+    return _finish("pairs", prompt, [vals[q]], tok, n_tokens, {"depth": 0.0})
 
 
 def _finish(task, prompt, answer, tok, n_tokens, info):
