@@ -80,13 +80,15 @@ def probe(model, cells, samples="16"):
 
 
 def test_binding_probe_on_the_shipped_model():
-    p, rows = probe(MODEL, "passkey@256,multikey@256")
+    p, rows = probe(MODEL, "passkey@256,multikey@256,pairs@64")
     assert p.returncode == 0, p.stderr
-    passkey, multikey = rows
+    passkey, multikey, pairs = rows
     assert passkey["samples"] == 16 and passkey["values_in_prompt"] == 1.0
     assert passkey["p_answer"] > 0.9 and passkey["argmax_accuracy"] == 1.0  # it does retrieve one needle
     assert 0.0 <= multikey["p_answer"] <= multikey["context_value_mass"] <= 1.0
     assert multikey["values_in_prompt"] > 1.0
+    # 64-token recurring-pair lists: some key recurs in nearly every one (2-8 keys, 16 pairs)
+    assert pairs["samples"] >= 12 and 0.0 <= pairs["p_answer"] <= pairs["context_value_mass"] <= 1.0
 
 
 def test_binding_probe_refuses_bad_cells():

@@ -4,6 +4,8 @@ task at a given length it reports, at the first response slot (all slots masked)
 probability of the right answer, the accuracy of the argmax, and how much probability sits on
 the values present in the prompt. A model that copies *a* value from the prompt without knowing
 *which* shows a high context mass with accuracy near 1 / (number of values in the prompt).
+For the `pairs` task the probed slot is instead the value of the last pair whose key recurs,
+masked in the prompt: the lookup LLaDA's pre-training objective trains on that task.
 
   /usr/bin/python3 tools/train/probe_binding.py MODEL_DIR [kv@24,kv@64,...] [--samples 64]
 """
@@ -24,21 +26,42 @@ from tools.tasks import synth, bpe  # noqa: E402
 import train_demo_model as trainer  # noqa: E402
 
 
+def recurring_value_slot(ids, values):
+    """Position of the last value in a pair list whose key occurred before it, or None."""
+    seen, slot = set(), None
+    for i in range(1, len(ids)):
+        if ids[i] in values and ids[i - 1] not in values:
+            if ids[i - 1] in seen:
+                slot = i
+            seen.add(ids[i - 1])
+    return slot
+
+
 def probe(model, tok, task, n, samples, seed):
+    """Question tasks: the first response slot. `pairs`: the value of the last recurring pair,
+    masked in the prompt (the lookup the pre-training objective trains)."""
     rng = np.random.default_rng([seed, n])
     built = [synth.build(task, rng, n, tok) for _ in range(samples)]
     built = [s for s in built if len(s["prompt_ids"]) == n]
-    if not built:
-        raise SystemExit("probe_binding: no %s prompt comes out at exactly %d tokens; try a longer one" % (task, n))
     mask = tok.special[synth.MASK]
-    prompts = torch.tensor([s["prompt_ids"] for s in built])
-    x = torch.cat([prompts, torch.full((len(built), synth.GEN_LENGTH), mask)], 1)
-    with torch.no_grad():
-        p = torch.softmax(model(x, logits_at=slice(n, n + synth.GEN_LENGTH)).float()[:, 0], -1)
-    answer = torch.tensor([s["answer_ids"][0] for s in built])
     values = {tok.encode(" " + v)[0] for v in synth.VALUES}
-    present = [sorted(set(s["prompt_ids"]) & values) for s in built]
+    if task == "pairs":
+        slots = [recurring_value_slot(s["prompt_ids"], values) for s in built]
+        built, slots = [s for s, j in zip(built, slots) if j], [j for j in slots if j]
+        answers = [s["prompt_ids"][j] for s, j in zip(built, slots)]
+    else:
+        slots = [n] * len(built)
+        answers = [s["answer_ids"][0] for s in built]
+    if not built:
+        raise SystemExit("probe_binding: no %s prompt of exactly %d tokens to probe; try a longer one" % (task, n))
+    x = torch.cat([torch.tensor([s["prompt_ids"] for s in built]),
+                   torch.full((len(built), synth.GEN_LENGTH), mask)], 1)
     rows = torch.arange(len(built))
+    x[rows, torch.tensor(slots)] = mask
+    with torch.no_grad():
+        p = torch.softmax(model(x).float()[rows, torch.tensor(slots)], -1)
+    answer = torch.tensor(answers)
+    present = [sorted(set(s["prompt_ids"]) & values) for s in built]
     return {"task": task, "length": n, "samples": len(built),
             "p_answer": float(p[rows, answer].mean()),
             "argmax_accuracy": float((p.argmax(-1) == answer).float().mean()),
