@@ -91,7 +91,9 @@ def test_binding_probe_on_the_shipped_model():
     assert pairs["samples"] >= 12 and 0.0 <= pairs["p_answer"] <= pairs["context_value_mass"] <= 1.0
 
 
-def test_binding_probe_refuses_bad_cells():
+def test_binding_probe_refuses_bad_cells_and_a_missing_model(tmp_path):
     for cells in ("kv@8", "nosuchtask@64", "kv"):
         p, _ = probe(MODEL, cells)
         assert p.returncode == 2 and "cell" in p.stderr
+    p, _ = probe(tmp_path, "kv@64")
+    assert p.returncode == 2 and "no config.json" in p.stderr

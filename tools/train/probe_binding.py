@@ -84,6 +84,9 @@ def main():
         cells.append((task, int(n)))
     if a.samples < 1:
         ap.error("--samples: at least 1")
+    for f in ("config.json", "model.safetensors", "tokenizer.json"):
+        if not os.path.isfile(os.path.join(a.model, f)):
+            ap.error("%s: no %s (want a model directory written by tools/train_demo_model.py)" % (a.model, f))
     torch.set_num_threads(1)
     with open(os.path.join(a.model, "config.json")) as f:
         cfg = json.load(f)
