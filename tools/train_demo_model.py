@@ -197,35 +197,25 @@ class Batches(torch.utils.data.IterableDataset):
             step += nw
 
 
-def sft_loss(model, prompt, resp, mask_id, gen, device, amp, t_min=1e-3):
-    B = prompt.shape[0]
-    t = torch.rand(B, 1, device=device) * (1 - t_min) + t_min
-    m = torch.rand(B, gen, device=device) < t
-    r_in = torch.where(m, torch.full_like(resp, mask_id), resp)
-    x = torch.cat([prompt, r_in], 1)
-    n = prompt.shape[1]
-    with autocast(amp):
-        logits = model(x, logits_at=slice(n, n + gen))
-    ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), resp.reshape(-1),
-                         reduction="none").view(B, gen)
-    return ((ce / t) * m).sum() / (B * gen)
-
-
-def pretrain_loss(model, prompt, resp, mask_id, device, amp, t_min=1e-3):
-    """LLaDA's pre-training objective on the whole sequence (prompt and response): every token
-    masked with probability t, cross-entropy on the masked ones weighted 1/t. Predicting masked
-    filler and pair-list tokens from their neighbours trains position-aware heads, which key ->
-    value binding needs and the answer-only SFT signal is slow to produce."""
+def masked_diffusion_loss(model, prompt, resp, mask_id, device, amp, t_min=1e-3, whole=False):
+    """LLaDA's objective: each maskable token masked with probability t ~ U(t_min, 1) per
+    sample, cross-entropy on the masked ones weighted 1/t, summed and divided by (batch x
+    maskable length). SFT (whole=False): the response is maskable and the prompt stays clean.
+    Pre-training (whole=True): prompt and response alike; predicting masked filler and
+    pair-list tokens from their neighbours trains position-aware heads, which key -> value
+    binding needs and the answer-only SFT signal is slow to produce."""
     x0 = torch.cat([prompt, resp], 1)
     B, L = x0.shape
+    start = 0 if whole else prompt.shape[1]
     t = torch.rand(B, 1, device=device) * (1 - t_min) + t_min
-    m = torch.rand(B, L, device=device) < t
-    x = torch.where(m, torch.full_like(x0, mask_id), x0)
+    m = torch.rand(B, L - start, device=device) < t
+    target = x0[:, start:]
+    x = torch.cat([x0[:, :start], torch.where(m, torch.full_like(target, mask_id), target)], 1)
     with autocast(amp):
-        logits = model(x)
-    ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), x0.reshape(-1),
-                         reduction="none").view(B, L)
-    return ((ce / t) * m).sum() / (B * L)
+        logits = model(x, logits_at=slice(start, L))
+    ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1),
+                         reduction="none").view(B, L - start)
+    return ((ce / t) * m).sum() / (B * (L - start))
 
 
 @torch.no_grad()
@@ -345,7 +335,7 @@ def main():
     ap.add_argument("--pretrain-weights", default="",
                     help="task weights of the pre-training steps (default: --task-weights)")
     ap.add_argument("--t-min", type=float, default=1e-3,
-                    help="lowest mask ratio t of the SFT objective (LLaDA: 1e-3); a larger one caps the 1/t "
+                    help="lowest mask ratio t of both objectives (LLaDA: 1e-3); a larger one caps the 1/t "
                          "weight, less gradient noise for small batches")
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--batch-tokens", type=int, default=65536)
@@ -432,10 +422,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         prompt, resp = prompt.to(device, non_blocking=True), resp.to(device, non_blocking=True)
-        if pre:
-            loss = pretrain_loss(model, prompt, resp, mask_id, device, amp, args.t_min)
-        else:
-            loss = sft_loss(model, prompt, resp, mask_id, synth.GEN_LENGTH, device, amp, args.t_min)
+        loss = masked_diffusion_loss(model, prompt, resp, mask_id, device, amp, args.t_min, whole=pre)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

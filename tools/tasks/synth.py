@@ -210,13 +210,7 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
         vals = [VALUES[rng.integers(len(VALUES))] for _ in keys]
         q = int(rng.integers(npairs)) if depth is None else min(npairs - 1, int(depth * npairs))
         question = "\nQuestion: What is the number paired with %s?\nAnswer:" % keys[q]
-        pairs = [" %s %s," % (a, b) for a, b in zip(keys, vals)]
-        rest = budget - 3 * npairs
-        units = _filler_units(rng, rest, cnt) if rest > 0 else []
-        # spread the pairs evenly through the filler (dense list when there is no filler)
-        depths = [i / max(1, npairs - 1) for i in range(npairs)]
-        body = _insert(units, pairs, depths)
-        prompt = BOS + " Pairs:" + "".join(body) + question
+        prompt = _pair_list_prompt(rng, list(zip(keys, vals)), budget, question, cnt)
         info["depth"] = q / max(1, npairs - 1)
         return _finish(task, prompt, [vals[q]], tok, n_tokens, info)
     elif task == "cwe":
@@ -283,6 +277,17 @@ def _recall(rng, n_tokens, tok, cnt):
     return _finish("recall", prompt, [vals[i] for i in asked], tok, n_tokens, {"depth": 0.0})
 
 
+def _pair_list_prompt(rng, pairs, budget, question, cnt):
+    """BOS " Pairs:" then the pairs " apple 47," (3 tokens each) spread evenly through filler
+    that makes up the rest of `budget` tokens (a dense list when nothing is left), then the
+    question."""
+    rest = budget - 3 * len(pairs)
+    units = _filler_units(rng, rest, cnt) if rest > 0 else []
+    depths = [i / max(1, len(pairs) - 1) for i in range(len(pairs))]
+    body = _insert(units, [" %s %s," % kv for kv in pairs], depths)
+    return BOS + " Pairs:" + "".join(body) + question
+
+
 def _pairs(rng, n_tokens, tok, cnt):
     """The training-only recurring-pairs task: 2-8 keys, each bound to one value, drawn again and
     again into a pair list that fills the prompt (every key at least once)."""
@@ -296,11 +301,7 @@ def _pairs(rng, n_tokens, tok, cnt):
     question = "\nQuestion: What is the number paired with %s?\nAnswer:" % keys[q]
     order = list(rng.permutation(nkeys)) + [int(i) for i in rng.integers(nkeys, size=npairs - nkeys)]
     order = [order[i] for i in rng.permutation(npairs)]
-    pairs = [" %s %s," % (keys[i], vals[i]) for i in order]
-    rest = budget - 3 * npairs
-    units = _filler_units(rng, rest, cnt) if rest > 0 else []
-    body = _insert(units, pairs, [i / max(1, npairs - 1) for i in range(npairs)])
-    prompt = BOS + " Pairs:" + "".join(body) + question
+    prompt = _pair_list_prompt(rng, [(keys[i], vals[i]) for i in order], budget, question, cnt)
     return _finish("pairs", prompt, [vals[q]], tok, n_tokens, {"depth": 0.0})
 
 

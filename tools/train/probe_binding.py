@@ -56,10 +56,10 @@ def probe(model, tok, task, n, samples, seed):
         raise SystemExit("probe_binding: no %s prompt of exactly %d tokens to probe; try a longer one" % (task, n))
     x = torch.cat([torch.tensor([s["prompt_ids"] for s in built]),
                    torch.full((len(built), synth.GEN_LENGTH), mask)], 1)
-    rows = torch.arange(len(built))
-    x[rows, torch.tensor(slots)] = mask
+    rows, cols = torch.arange(len(built)), torch.tensor(slots)
+    x[rows, cols] = mask
     with torch.no_grad():
-        p = torch.softmax(model(x).float()[rows, torch.tensor(slots)], -1)
+        p = torch.softmax(model(x).float()[rows, cols], -1)
     answer = torch.tensor(answers)
     present = [sorted(set(s["prompt_ids"]) & values) for s in built]
     return {"task": task, "length": n, "samples": len(built),
