@@ -31,6 +31,10 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--policies", default="full,maskkv")
     args = ap.parse_args()
+    if synth.too_short(["passkey"], args.length):
+        ap.error("--length: at least %d tokens" % synth.MIN_TOKENS["passkey"])
+    if not 0.0 <= args.depth <= 1.0:
+        ap.error("--depth: a fraction in [0, 1]")
     tok = bpe.Tokenizer.load(os.path.join(args.model, "tokenizer.json"))
     s = synth.build("passkey", np.random.default_rng(args.seed), args.length, tok, depth=args.depth)
     text = s["prompt"][len(synth.BOS):]  # the tokenizer's post-processor adds BOS itself

@@ -237,12 +237,15 @@ def greedy(model, prompts, mask_id, gen, device, amp):
 
 
 def evaluate(model, tok, args, device, amp, lengths, per=32, seed=12345):
-    """Greedy accuracy per task and length; the training-only tasks too when trained on."""
+    """Greedy accuracy per task and length; the training-only tasks too when trained on. A task
+    is left out at lengths below its synth.MIN_TOKENS."""
     model.eval()
     res = {}
     tasks = [t for t, p in zip(synth.TRAIN_TASKS, args.task_p) if t in synth.TASKS or p > 0]
     for task in tasks:
         for n in lengths:
+            if synth.too_short([task], n):
+                continue
             rng = np.random.default_rng([seed, synth.TRAIN_TASKS.index(task), n])
             samples = [synth.build(task, rng, n, tok) for _ in range(per)]
             samples = [s for s in samples if len(s["prompt_ids"]) == n]
@@ -365,6 +368,12 @@ def main():
         ap.error("--pretrain-frac: a fraction in [0, 1]")
     if not 0.0 < args.t_min <= 1.0:
         ap.error("--t-min: a mask ratio in (0, 1]")
+    trained = [t for t, p, q in zip(synth.TRAIN_TASKS, args.task_p, args.pretrain_p)
+               if p > 0 or (q > 0 and args.pretrain_frac > 0)]
+    short = synth.too_short(trained, args.min_len)
+    if short:
+        ap.error("--min-len %d: too short for %s (needs %d tokens; see synth.MIN_TOKENS)" % (
+            args.min_len, ", ".join(short), max(synth.MIN_TOKENS[t] for t in short)))
 
     t0 = time.time()
     torch.manual_seed(args.seed)
@@ -456,7 +465,8 @@ def main():
     log["final_loss_ema"] = ema
     r = evaluate(model, tok, args, device, amp, lengths, per=args.final_per)
     log["final_eval"] = r
-    avg = {n: float(np.mean([r["%s@%d" % (t, n)] for t in synth.TASKS])) for n in lengths}
+    avg = {n: float(np.mean([r["%s@%d" % (t, n)] for t in synth.TASKS if "%s@%d" % (t, n) in r]))
+           for n in lengths if any("%s@%d" % (t, n) in r for t in synth.TASKS)}
     log["final_eval_avg"] = avg
     print("final", json.dumps(r), json.dumps(avg), flush=True)
     log["total_seconds"] = time.time() - t0

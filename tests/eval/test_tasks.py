@@ -95,3 +95,25 @@ def test_tokenizer_parity_with_engine(tok):
                        input="\n".join(json.dumps(tok.encode(t)) for t in texts[:6]),
                        capture_output=True, text=True, check=True)
     assert [json.loads(line) for line in p.stdout.splitlines() if line.strip()] == texts[:6]
+
+
+@pytest.mark.parametrize("task", synth.TRAIN_TASKS)
+def test_minimum_lengths(tok, task):
+    """Every sample fits MIN_TOKENS[task]; one token less is refused with a message naming the
+    task and the minimum; and the minimum is tight (some sample needs all of it)."""
+    m = synth.MIN_TOKENS[task]
+    longest = 0
+    for seed in range(40):
+        ids = synth.build(task, np.random.default_rng([seed, m]), m, tok)["prompt_ids"]
+        assert len(ids) <= m
+        longest = max(longest, len(ids))
+    assert longest == m
+    with pytest.raises(ValueError, match="task %s: a %d-token prompt .* at least %d tokens" % (task, m - 1, m)):
+        synth.build(task, np.random.default_rng(0), m - 1, tok)
+    assert synth.too_short([task, "multikey"], m - 1) == [task, "multikey"]  # 79 is the largest
+    assert synth.too_short([task, "passkey"], max(m, 19)) == []
+
+
+def test_unknown_task(tok):
+    with pytest.raises(ValueError, match="unknown task 'needle'"):
+        synth.build("needle", np.random.default_rng(0), 256, tok)

@@ -65,6 +65,9 @@ def test_the_engine_loads_and_runs_the_trained_model(tiny):
     (["--pretrain-frac", "-0.1"], "--pretrain-frac"),
     (["--task-weights", "1,1"], "--task-weights"),
     (["--task-weights", "0,0,0,0,0,0"], "--task-weights"),
+    (["--min-len", "64"], "--min-len 64: too short for multikey, multivalue (needs 79 tokens"),
+    (["--min-len", "20", "--task-weights", "0,0,0,1,0,0", "--pretrain-frac", "0.5", "--pretrain-weights", "1,0,0,0,0,0"],
+     "--min-len 20: too short for kv (needs 23 tokens"),
 ])
 def test_absurd_options_are_refused(tmp_path, args, message):
     p = train(tmp_path / "never", *args)

@@ -415,6 +415,16 @@ def main():
         args.samples, args.lengths, args.budgets = 2, "256", "16,64"
         args.niah_lengths, args.niah_depths, args.niah_samples = "256,512", "0,0.5,1", 1
         args.long_lengths = ""
+    for opt, tasks_at, lens in (("--lengths", args.tasks, args.lengths), ("--niah-lengths", "passkey", args.niah_lengths),
+                                ("--long-lengths", args.long_tasks, args.long_lengths)):
+        unknown = [t for t in tasks_at.split(",") if t and t not in synth.TASKS]
+        if unknown:
+            ap.error("unknown task %s (tasks: %s)" % (", ".join(unknown), ",".join(synth.TASKS)))
+        for n in (ints(lens) if lens else []):
+            bad = synth.too_short([t for t in tasks_at.split(",") if t], n)
+            if bad:
+                ap.error("%s: %d tokens is too short for %s (needs %d)" % (
+                    opt, n, ", ".join(bad), max(synth.MIN_TOKENS[t] for t in bad)))
     if args.profile is None:
         args.profile = os.path.join(args.model, "maskkv_profile.json")
     os.makedirs(args.out, exist_ok=True)

@@ -36,6 +36,12 @@ TASKS = ["passkey", "multikey", "multivalue", "kv", "vartrack", "cwe"]
 #           value whose key recurs with its value visible is a key->value lookup.
 TRAIN_TASKS = TASKS + ["recall", "pairs"]
 SET_TASKS = {"multivalue", "cwe"}
+# The shortest prompt (tokens, BOS included) that every sample of a task fits: its needles and
+# question at their largest draw (multikey: 8 needles; multivalue: 4 values + 3 distractors;
+# vartrack: 3 chains of 2 hops). build() refuses shorter ones; tests/eval/test_tasks.py checks
+# that every sample fits at these lengths and that the numbers are tight.
+MIN_TOKENS = {"passkey": 19, "multikey": 79, "multivalue": 72, "kv": 23, "vartrack": 59, "cwe": 26,
+              "recall": 23, "pairs": 23}
 GEN_LENGTH = 8
 
 # 128 keys (single-token nouns); also the variable names and the words of the cwe task.
@@ -147,7 +153,13 @@ def _pick(rng, seq, k):
 
 def build(task, rng, n_tokens, tok, depth=None, hops=None):
     """One sample of `task` with a prompt of exactly n_tokens tokens (BOS included) when tok is
-    given. depth in [0, 1] places the (first) needle; None draws it."""
+    given. depth in [0, 1] places the (first) needle; None draws it. Raises ValueError for an
+    unknown task or a length below MIN_TOKENS[task]."""
+    if task not in MIN_TOKENS:
+        raise ValueError("unknown task %r (tasks: %s)" % (task, ", ".join(TRAIN_TASKS)))
+    if n_tokens < MIN_TOKENS[task]:
+        raise ValueError("task %s: a %d-token prompt cannot hold its needles and question; "
+                         "it needs at least %d tokens" % (task, n_tokens, MIN_TOKENS[task]))
     cnt = _Counter(tok)
     info = {}
     if task == "passkey":
@@ -232,8 +244,6 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
         return _recall(rng, n_tokens, tok, cnt)
     elif task == "pairs":
         return _pairs(rng, n_tokens, tok, cnt)
-    else:
-        raise ValueError("unknown task %r" % task)
 
     rest = n_tokens - 1 - cnt.n("".join(needles) + question)
     units = _filler_units(rng, max(0, rest), cnt)
@@ -305,12 +315,19 @@ def _pairs(rng, n_tokens, tok, cnt):
     return _finish("pairs", prompt, [vals[q]], tok, n_tokens, {"depth": 0.0})
 
 
+def too_short(tasks, n_tokens):
+    """The tasks among `tasks` whose samples do not fit n_tokens tokens (for option checks)."""
+    return [t for t in tasks if n_tokens < MIN_TOKENS[t]]
+
+
 def _finish(task, prompt, answer, tok, n_tokens, info):
     out = {"task": task, "prompt": prompt, "answer": answer,
            "answer_text": "".join(" " + a for a in answer), "n_tokens": n_tokens}
     out.update(info)
     if tok is not None:
         ids = tok.encode(prompt)
+        if len(ids) > n_tokens:  # MIN_TOKENS out of date with the formats
+            raise AssertionError("%s sample of %d tokens for a %d-token prompt" % (task, len(ids), n_tokens))
         out["prompt_ids"] = ids
         out["answer_ids"] = tok.encode(out["answer_text"])
         if len(out["answer_ids"]) != len(answer):

@@ -79,8 +79,10 @@ def main():
     cells = []
     for c in a.cells.split(","):
         task, _, n = c.partition("@")
-        if task not in synth.TRAIN_TASKS or not n.isdigit() or int(n) < 16:
-            ap.error("cell %r: want task@length with a task of %s and a length >= 16" % (c, ",".join(synth.TRAIN_TASKS)))
+        if task not in synth.TRAIN_TASKS or not n.isdigit():
+            ap.error("cell %r: want task@length with a task of %s" % (c, ",".join(synth.TRAIN_TASKS)))
+        if synth.too_short([task], int(n)):
+            ap.error("cell %r: %s needs at least %d tokens" % (c, task, synth.MIN_TOKENS[task]))
         cells.append((task, int(n)))
     if a.samples < 1:
         ap.error("--samples: at least 1")
