@@ -177,8 +177,8 @@ def make_batch(step, args, tok):
         task = synth.TRAIN_TASKS[rng.choice(len(synth.TRAIN_TASKS), p=task_p)]
         s = synth.build(task, rng, n, tok)
         ids = s["prompt_ids"]
-        if len(ids) != n:  # rare off-by-one from punctuation merges: fix the length
-            ids = (ids + [tok.special[synth.BOS]] * n)[:n] if len(ids) < n else ids[-n:]
+        if len(ids) < n:  # rare one short from punctuation merges (build() never returns more)
+            ids = ids + [tok.special[synth.BOS]] * (n - len(ids))
         xs.append(ids)
         ys.append(synth.response_ids(s, tok))
     return torch.tensor(xs), torch.tensor(ys), pre

@@ -417,11 +417,12 @@ def main():
         args.long_lengths = ""
     for opt, tasks_at, lens in (("--lengths", args.tasks, args.lengths), ("--niah-lengths", "passkey", args.niah_lengths),
                                 ("--long-lengths", args.long_tasks, args.long_lengths)):
-        unknown = [t for t in tasks_at.split(",") if t and t not in synth.TASKS]
+        names = [t for t in tasks_at.split(",") if t]
+        unknown = [t for t in names if t not in synth.TASKS]
         if unknown:
             ap.error("unknown task %s (tasks: %s)" % (", ".join(unknown), ",".join(synth.TASKS)))
         for n in (ints(lens) if lens else []):
-            bad = synth.too_short([t for t in tasks_at.split(",") if t], n)
+            bad = synth.too_short(names, n)
             if bad:
                 ap.error("%s: %d tokens is too short for %s (needs %d)" % (
                     opt, n, ", ".join(bad), max(synth.MIN_TOKENS[t] for t in bad)))

@@ -70,10 +70,13 @@ class Recall:
         return torch.tensor(rows), torch.tensor(bi), torch.tensor(pi), torch.tensor(ys)
 
 
-def losses(model, x, bi, pi, y, mask_id):
-    """(slot cross-entropy, previous-token cross-entropy at the unmasked positions)."""
+def losses(model, x, bi, pi, y, mask_id, with_prev):
+    """(slot cross-entropy, previous-token cross-entropy at the unmasked positions, or None
+    unless with_prev: it costs a cross-entropy over every position and the vocabulary)."""
     logits = model(x)
     slot = F.cross_entropy(logits[bi, pi], y)
+    if not with_prev:
+        return slot, None
     keep = x[:, 1:] != mask_id
     prev = F.cross_entropy(logits[:, 1:].reshape(-1, logits.shape[-1]), x[:, :-1].reshape(-1),
                            reduction="none").view_as(keep)
@@ -135,13 +138,14 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = args.lr * min(1.0, (step + 1) / args.warmup)
         x, bi, pi, y = data.batch(int(rng.integers(lo, hi + 1)), args.batch)
-        slot, prev = losses(model, x, bi, pi, y, data.mask)
+        report = step % args.eval_every == 0 or step == args.steps
+        slot, prev = losses(model, x, bi, pi, y, data.mask, with_prev=args.prev_weight > 0 or report)
         loss = slot + args.prev_weight * prev if args.prev_weight else slot
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        if step % args.eval_every == 0 or step == args.steps:
+        if report:
             result = {"step": step, "slot_loss": float(slot), "prev_loss": float(prev),
                       **{"acc@%d" % p: accuracy(model, data, p) for p in EVAL_PAIRS}}
             print("step %6d  slot loss %.3f  prev loss %.3f  %s  %.0fs" % (
