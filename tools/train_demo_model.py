@@ -58,13 +58,13 @@ def make_tokenizer(seed):
 
 
 class Block(nn.Module):
-    def __init__(self, d, h, mlp):
+    def __init__(self, d, h, h_kv, mlp, bias):
         super().__init__()
-        self.h = h
+        hd = d // h
         self.attn_norm = nn.Parameter(torch.ones(d))
-        self.q_proj = nn.Linear(d, d, bias=False)
-        self.k_proj = nn.Linear(d, d, bias=False)
-        self.v_proj = nn.Linear(d, d, bias=False)
+        self.q_proj = nn.Linear(d, d, bias=bias)
+        self.k_proj = nn.Linear(d, h_kv * hd, bias=bias)
+        self.v_proj = nn.Linear(d, h_kv * hd, bias=bias)
         self.attn_out = nn.Linear(d, d, bias=False)
         self.ff_norm = nn.Parameter(torch.ones(d))
         self.ff_proj = nn.Linear(d, mlp, bias=False)
@@ -76,7 +76,7 @@ def autocast(amp):
     return torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
 
 
-def rms(x, w, eps=1e-5):
+def rms(x, w, eps):
     xf = x.float()
     return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype) * w.to(x.dtype)
 
@@ -86,70 +86,127 @@ def rot_half(x):
     return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
 
 
-class LLaDA(nn.Module):
+class DemoLM(nn.Module):
+    """The demo model of either family, from its config.json (see config_for): LLaDA (OLMo
+    names, no biases, full attention heads) or Dream (Qwen2 names, q/k/v biases, GQA, and the
+    logit shift: the token at position p is predicted from the output at p - 1)."""
+
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
-        d, V = cfg["d_model"], cfg["embedding_size"]
+        self.dream = str(cfg.get("model_type", "")).lower() == "dream"
+        if self.dream:
+            d, V, H = cfg["hidden_size"], cfg["vocab_size"], cfg["num_attention_heads"]
+            Hkv, L, mlp = cfg["num_key_value_heads"], cfg["num_hidden_layers"], cfg["intermediate_size"]
+        else:
+            d, V, H = cfg["d_model"], cfg["embedding_size"], cfg["n_heads"]
+            Hkv, L, mlp = cfg["n_kv_heads"], cfg["n_layers"], cfg["mlp_hidden_size"]
+        self.d, self.H, self.Hkv, self.n_layers = d, H, Hkv, L
+        self.eps = cfg["rms_norm_eps"]
         self.wte = nn.Embedding(V, d)
-        self.blocks = nn.ModuleList(Block(d, cfg["n_heads"], cfg["mlp_hidden_size"])
-                                    for _ in range(cfg["n_layers"]))
+        self.blocks = nn.ModuleList(Block(d, H, Hkv, mlp, self.dream) for _ in range(L))
         self.ln_f = nn.Parameter(torch.ones(d))
         self.lm_head = nn.Linear(d, V, bias=False)
         std = 0.02
         for n, p in self.named_parameters():
             if p.dim() == 2:
-                s = std / math.sqrt(2 * cfg["n_layers"]) if n.endswith(("attn_out.weight", "ff_out.weight")) and "blocks" in n else std
+                s = std / math.sqrt(2 * L) if n.endswith(("attn_out.weight", "ff_out.weight")) and "blocks" in n else std
                 nn.init.normal_(p, 0.0, s)
+            elif n.endswith("bias"):
+                nn.init.zeros_(p)
         self._rope = {}
 
     def rope(self, n, device):
         key = (n, str(device))
         if key not in self._rope:
-            hd = self.cfg["d_model"] // self.cfg["n_heads"]
+            hd = self.d // self.H
             inv = 1.0 / (self.cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
             ang = torch.outer(torch.arange(n, dtype=torch.float32), inv)
             ang = torch.cat([ang, ang], -1).to(device)
             self._rope[key] = (ang.cos()[None, None], ang.sin()[None, None])
         return self._rope[key]
 
-    def forward(self, ids, logits_at=None):
+    def hidden(self, ids):
+        """Final-norm hidden states [B, n, d] (the LM head is applied by the callers, on the
+        rows they read)."""
         B, n = ids.shape
-        H = self.cfg["n_heads"]
-        d = self.cfg["d_model"]
+        H, Hkv, d = self.H, self.Hkv, self.d
         hd = d // H
         cos, sin = self.rope(n, ids.device)
         x = self.wte(ids)
         for blk in self.blocks:
-            h = rms(x, blk.attn_norm)
+            h = rms(x, blk.attn_norm, self.eps)
             q = blk.q_proj(h).view(B, n, H, hd).transpose(1, 2)
-            k = blk.k_proj(h).view(B, n, H, hd).transpose(1, 2)
-            v = blk.v_proj(h).view(B, n, H, hd).transpose(1, 2)
+            k = blk.k_proj(h).view(B, n, Hkv, hd).transpose(1, 2)
+            v = blk.v_proj(h).view(B, n, Hkv, hd).transpose(1, 2)
             q = (q.float() * cos + rot_half(q.float()) * sin).to(v.dtype)
             k = (k.float() * cos + rot_half(k.float()) * sin).to(v.dtype)
+            if Hkv != H:  # query head h reads K/V head h // (H / Hkv)
+                k = k.repeat_interleave(H // Hkv, dim=1)
+                v = v.repeat_interleave(H // Hkv, dim=1)
             if hasattr(F, "scaled_dot_product_attention"):
                 a = F.scaled_dot_product_attention(q, k, v)
             else:
                 s = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
                 a = torch.softmax(s.float(), -1).to(v.dtype) @ v
             x = x + blk.attn_out(a.transpose(1, 2).reshape(B, n, d))
-            h = rms(x, blk.ff_norm)
+            h = rms(x, blk.ff_norm, self.eps)
             x = x + blk.ff_out(F.silu(blk.ff_proj(h)) * blk.up_proj(h))
+        return rms(x, self.ln_f, self.eps)
+
+    def forward(self, ids, logits_at=None):
+        """Logits that predict the tokens at positions `logits_at` (a slice; default all): the
+        outputs there for LLaDA, one to the left for Dream (position 0 keeps its own)."""
+        x = self.hidden(ids)
         if logits_at is not None:
-            x = x[:, logits_at]
-        return self.lm_head(rms(x, self.ln_f))
+            n = ids.shape[1]
+            pos = torch.arange(n, device=ids.device)[logits_at]
+            if self.dream:
+                pos = (pos - 1).clamp(min=0)
+            x = x[:, pos]
+        elif self.dream:
+            x = torch.cat([x[:, :1], x[:, :-1]], 1)
+        return self.lm_head(x)
+
+    def hf_parameters(self):
+        """{tensor name in the family's checkpoint layout: parameter}."""
+        if self.dream:
+            t = {"model.embed_tokens.weight": self.wte.weight, "model.norm.weight": self.ln_f,
+                 "lm_head.weight": self.lm_head.weight}
+            names = {"attn_norm": "input_layernorm", "ff_norm": "post_attention_layernorm",
+                     "q_proj": "self_attn.q_proj", "k_proj": "self_attn.k_proj", "v_proj": "self_attn.v_proj",
+                     "attn_out": "self_attn.o_proj", "ff_proj": "mlp.gate_proj", "up_proj": "mlp.up_proj",
+                     "ff_out": "mlp.down_proj"}
+            prefix = "model.layers.%d."
+        else:
+            t = {"model.transformer.wte.weight": self.wte.weight,
+                 "model.transformer.ln_f.weight": self.ln_f,
+                 "model.transformer.ff_out.weight": self.lm_head.weight}
+            names = {n: n for n in ("attn_norm", "ff_norm", "q_proj", "k_proj", "v_proj", "attn_out",
+                                    "ff_proj", "up_proj", "ff_out")}
+            prefix = "model.transformer.blocks.%d."
+        for i, b in enumerate(self.blocks):
+            p = prefix % i
+            for own, hf in names.items():
+                m = getattr(b, own)
+                if isinstance(m, nn.Parameter):
+                    t[p + hf + ".weight"] = m
+                    continue
+                t[p + hf + ".weight"] = m.weight
+                if m.bias is not None:
+                    t[p + hf + ".bias"] = m.bias
+        return t
 
     def hf_tensors(self):
-        t = {"model.transformer.wte.weight": self.wte.weight,
-             "model.transformer.ln_f.weight": self.ln_f,
-             "model.transformer.ff_out.weight": self.lm_head.weight}
-        for i, b in enumerate(self.blocks):
-            p = "model.transformer.blocks.%d." % i
-            t[p + "attn_norm.weight"] = b.attn_norm
-            t[p + "ff_norm.weight"] = b.ff_norm
-            for n in ("q_proj", "k_proj", "v_proj", "attn_out", "ff_proj", "up_proj", "ff_out"):
-                t[p + n + ".weight"] = getattr(b, n).weight
-        return {k: v.detach().float().cpu().numpy() for k, v in t.items()}
+        return {k: v.detach().float().cpu().numpy() for k, v in self.hf_parameters().items()}
+
+    def load_hf_tensors(self, tensors):
+        """Copies a model directory's tensors (the family's names) into this model."""
+        with torch.no_grad():
+            for k, p in self.hf_parameters().items():
+                if k not in tensors:
+                    raise KeyError("missing tensor %s" % k)
+                p.copy_(torch.from_numpy(np.asarray(tensors[k], dtype=np.float32)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,9 +222,19 @@ def is_pretrain_step(step, args):
     return args.pretrain_frac > 0 and np.random.default_rng([args.seed, 2, step]).random() < args.pretrain_frac
 
 
+def key_pool(step, args):
+    """The nouns keys are drawn from at `step`: the first --key-pool of synth.KEYS, doubled every
+    --key-pool-every steps up to all of them (0: all from the start)."""
+    if not args.key_pool:
+        return None
+    k = args.key_pool * 2 ** (step // max(1, args.key_pool_every))
+    return None if k >= len(synth.KEYS) else synth.KEYS[:k]
+
+
 def make_batch(step, args, tok):
     """(prompt ids, response ids, whether the step is on the pre-training objective)."""
     rng = np.random.default_rng([args.seed, 1, step])
+    keys = key_pool(step, args)
     n = length_for(step, args, rng)
     bs = int(min(args.max_batch, max(args.min_batch, args.batch_tokens // (n + synth.GEN_LENGTH))))
     pre = is_pretrain_step(step, args)
@@ -175,7 +242,7 @@ def make_batch(step, args, tok):
     xs, ys = [], []
     for _ in range(bs):
         task = synth.TRAIN_TASKS[rng.choice(len(synth.TRAIN_TASKS), p=task_p)]
-        s = synth.build(task, rng, n, tok)
+        s = synth.build(task, rng, n, tok, keys=keys)
         ids = s["prompt_ids"]
         if len(ids) < n:  # rare one short from punctuation merges (build() never returns more)
             ids = ids + [tok.special[synth.BOS]] * (n - len(ids))
@@ -197,13 +264,20 @@ class Batches(torch.utils.data.IterableDataset):
             step += nw
 
 
-def masked_diffusion_loss(model, prompt, resp, mask_id, device, amp, t_min=1e-3, whole=False):
+def masked_diffusion_loss(model, prompt, resp, mask_id, device, amp, t_min=1e-3, whole=False,
+                          aux_next=0.0):
     """LLaDA's objective: each maskable token masked with probability t ~ U(t_min, 1) per
     sample, cross-entropy on the masked ones weighted 1/t, summed and divided by (batch x
     maskable length). SFT (whole=False): the response is maskable and the prompt stays clean.
-    Pre-training (whole=True): prompt and response alike; predicting masked filler and
-    pair-list tokens from their neighbours trains position-aware heads, which key -> value
-    binding needs and the answer-only SFT signal is slow to produce."""
+    Pre-training (whole=True): prompt and response alike.
+
+    aux_next > 0 adds, with that weight, the mean cross-entropy of every unmasked position
+    predicting the token that follows it. Where that token is masked (a key followed by its
+    hidden value), this trains the "find my earlier occurrence and copy what came after it"
+    half of key->value binding directly; the masked slot then only has to read its neighbour.
+    The engine never reads logits at unmasked positions, so inference is unchanged. For Dream
+    (logit shift) the output at p already predicts p + 1, and the auxiliary term is that same
+    prediction at unmasked p + 1. Returns (loss, auxiliary cross-entropy or None)."""
     x0 = torch.cat([prompt, resp], 1)
     B, L = x0.shape
     start = 0 if whole else prompt.shape[1]
@@ -212,10 +286,25 @@ def masked_diffusion_loss(model, prompt, resp, mask_id, device, amp, t_min=1e-3,
     target = x0[:, start:]
     x = torch.cat([x0[:, :start], torch.where(m, torch.full_like(target, mask_id), target)], 1)
     with autocast(amp):
-        logits = model(x, logits_at=slice(start, L))
-    ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1),
-                         reduction="none").view(B, L - start)
-    return ((ce / t) * m).sum() / (B * (L - start))
+        h = model.hidden(x)
+    V = model.lm_head.out_features
+    first = max(start, 1) if model.dream else start
+    pos = torch.arange(first, L, device=device)
+    src = pos - 1 if model.dream else pos
+    with autocast(amp):
+        logits = model.lm_head(h[:, src])
+    ce = F.cross_entropy(logits.float().reshape(-1, V), x0[:, first:].reshape(-1), reduction="none").view(B, -1)
+    masked = m[:, first - start:]
+    loss = ((ce / t) * masked).sum() / (B * (L - start))
+    if aux_next <= 0:
+        return loss, None
+    full_mask = torch.cat([torch.zeros(B, start, dtype=torch.bool, device=device), m], 1)
+    unmasked = ~full_mask[:, :-1]  # position i, predicting x0[i + 1]
+    with autocast(amp):
+        lg = model.lm_head(h[:, :-1])
+    ce2 = F.cross_entropy(lg.float().reshape(-1, V), x0[:, 1:].reshape(-1), reduction="none").view(B, L - 1)
+    aux = (ce2 * unmasked).sum() / unmasked.sum().clamp(min=1)
+    return loss + aux_next * aux, aux
 
 
 @torch.no_grad()
@@ -261,34 +350,62 @@ def evaluate(model, tok, args, device, amp, lengths, per=32, seed=12345):
     return res
 
 
+def parse_cells(text):
+    """'task@length,...' -> [(task, length)], checked against synth (ValueError naming the cell)."""
+    cells = []
+    for c in filter(None, text.split(",")):
+        task, _, n = c.partition("@")
+        if task not in synth.TRAIN_TASKS or not n.isdigit():
+            raise ValueError("cell %r: want task@length with a task of %s" % (c, ",".join(synth.TRAIN_TASKS)))
+        if synth.too_short([task], int(n)):
+            raise ValueError("cell %r: %s needs at least %d tokens" % (c, task, synth.MIN_TOKENS[task]))
+        cells.append((task, int(n)))
+    return cells
+
+
+def binding_probe(model, tok, cells, device, samples=32, seed=99):
+    """tools/train/probe_binding.py's report for each cell, on the model being trained."""
+    from tools.train.probe_binding import probe
+    model.eval()
+    out = {"%s@%d" % (t, n): {k: round(v, 4) for k, v in probe(model, tok, t, n, samples, seed).items()
+                                if k in ("p_answer", "argmax_accuracy", "context_value_mass")}
+           for t, n in cells}
+    model.train()
+    return out
+
+
 def load_weights(model, model_dir):
-    """Copies a model directory's tensors (the exported names) into `model`."""
+    """Copies a model directory's tensors into `model`."""
     from tools.reference.checkpoint import load_model_dir
     _, tensors, _ = load_model_dir(model_dir)
-    own = dict(model.named_parameters())
-    fixed = {"model.transformer.wte.weight": "wte.weight", "model.transformer.ln_f.weight": "ln_f",
-             "model.transformer.ff_out.weight": "lm_head.weight"}
-    with torch.no_grad():
-        for k, v in tensors.items():
-            name = fixed.get(k)
-            if name is None:
-                name = k[len("model.transformer."):]
-                if name.endswith(("attn_norm.weight", "ff_norm.weight")):
-                    name = name[:-len(".weight")]
-            own[name].copy_(torch.from_numpy(v))
+    model.load_hf_tensors(tensors)
 
 
 def config_for(args, tok):
+    """config.json of the chosen family (args.family: llada or dream) with the demo tokenizer's
+    special ids."""
     V = tok.size
+    ids = {"mask_token_id": tok.special[synth.MASK], "eos_token_id": tok.special[synth.EOS],
+           "pad_token_id": tok.special[synth.EOS], "bos_token_id": tok.special[synth.BOS],
+           "eot_token_id": tok.special[synth.EOT]}
+    kv_heads = getattr(args, "n_kv_heads", 0) or args.n_heads
+    if getattr(args, "family", "llada") == "dream":
+        return {
+            "model_type": "Dream", "architectures": ["DreamModel"],
+            "hidden_size": args.d_model, "num_attention_heads": args.n_heads,
+            "num_key_value_heads": kv_heads, "num_hidden_layers": args.n_layers,
+            "intermediate_size": args.mlp, "vocab_size": V, "max_position_embeddings": args.max_seq,
+            "rope_theta": args.rope_theta, "rms_norm_eps": 1e-6, "tie_word_embeddings": False,
+            **ids, "hidden_act": "silu", "attention_dropout": 0.0, "rope_scaling": None,
+            "use_cache": False, "use_sliding_window": False, "torch_dtype": "bfloat16",
+        }
     return {
         "model_type": "llada", "architectures": ["LLaDAModelLM"],
-        "d_model": args.d_model, "n_heads": args.n_heads, "n_kv_heads": args.n_heads,
+        "d_model": args.d_model, "n_heads": args.n_heads, "n_kv_heads": kv_heads,
         "n_layers": args.n_layers, "mlp_hidden_size": args.mlp, "mlp_ratio": args.mlp / args.d_model,
         "vocab_size": V, "embedding_size": V, "max_sequence_length": args.max_seq,
         "rope_theta": args.rope_theta, "rms_norm_eps": 1e-5, "weight_tying": False,
-        "include_bias": False, "mask_token_id": tok.special[synth.MASK],
-        "eos_token_id": tok.special[synth.EOS], "pad_token_id": tok.special[synth.EOS],
-        "bos_token_id": tok.special[synth.BOS], "eot_token_id": tok.special[synth.EOT],
+        "include_bias": False, **ids,
         "activation_type": "silu", "block_type": "llama", "layer_norm_type": "rms", "rope": True,
         "attention_dropout": 0.0, "use_cache": False, "torch_dtype": "bfloat16",
     }
@@ -323,6 +440,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(REPO, "models", "demo"))
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--family", choices=["llada", "dream"], default="llada",
+                    help="llada: OLMo layout, no biases; dream: Qwen2 layout, q/k/v biases, GQA, logit shift")
+    ap.add_argument("--n-kv-heads", type=int, default=0, help="K/V heads (GQA; default --n-heads)")
+    ap.add_argument("--aux-next", type=float, default=0.0,
+                    help="weight of the auxiliary next-token loss at unmasked positions (0 = off)")
+    ap.add_argument("--key-pool", type=int, default=0,
+                    help="curriculum: draw keys from the first N nouns, doubling every --key-pool-every steps (0 = all)")
+    ap.add_argument("--key-pool-every", type=int, default=2000)
+    ap.add_argument("--probe-cells", default="multikey@128,kv@64",
+                    help="binding probe (tools/train/probe_binding.py) cells reported at every evaluation")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--d-model", type=int, default=192)
     ap.add_argument("--n-heads", type=int, default=6)
@@ -368,6 +495,20 @@ def main():
         ap.error("--pretrain-frac: a fraction in [0, 1]")
     if not 0.0 < args.t_min <= 1.0:
         ap.error("--t-min: a mask ratio in (0, 1]")
+    if args.aux_next < 0:
+        ap.error("--aux-next: a non-negative weight")
+    if args.key_pool and not synth.MIN_KEY_POOL <= args.key_pool <= len(synth.KEYS):
+        ap.error("--key-pool: 0 or %d to %d nouns" % (synth.MIN_KEY_POOL, len(synth.KEYS)))
+    if args.key_pool_every < 1:
+        ap.error("--key-pool-every: at least 1 step")
+    kv = args.n_kv_heads or args.n_heads
+    if args.d_model % args.n_heads or args.n_heads % kv or (args.family == "llada" and kv != args.n_heads):
+        ap.error("--n-heads must divide --d-model and --n-kv-heads must divide --n-heads "
+                 "(GQA only for --family dream)")
+    try:
+        args.probe_cells = parse_cells(args.probe_cells)
+    except ValueError as e:
+        ap.error("--probe-cells: %s" % e)
     trained = [t for t, p, q in zip(synth.TRAIN_TASKS, args.task_p, args.pretrain_p)
                if p > 0 or (q > 0 and args.pretrain_frac > 0)]
     short = synth.too_short(trained, args.min_len)
@@ -391,7 +532,7 @@ def main():
         tok.save(os.path.join(args.out, "tokenizer.json"))
         print("tokenizer: %d ids" % tok.size)
         return
-    model = LLaDA(cfg).to(device)
+    model = DemoLM(cfg).to(device)
     nparam = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.0)
     start = 0
@@ -431,7 +572,8 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         prompt, resp = prompt.to(device, non_blocking=True), resp.to(device, non_blocking=True)
-        loss = masked_diffusion_loss(model, prompt, resp, mask_id, device, amp, args.t_min, whole=pre)
+        loss, aux = masked_diffusion_loss(model, prompt, resp, mask_id, device, amp, args.t_min, whole=pre,
+                                          aux_next=args.aux_next)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -440,13 +582,17 @@ def main():
         ema = lv if ema is None else 0.98 * ema + 0.02 * lv
         if step % 50 == 0:
             el = time.time() - tstart
-            print("step %d len %d bs %d loss %.4f ema %.4f lr %.2e  %.0fs" % (
-                step, prompt.shape[1], prompt.shape[0], lv, ema, lr_at(step), el), flush=True)
-            log["loss"].append([step, prompt.shape[1], round(lv, 5), round(ema, 5), round(el, 1)])
+            av = float(aux) if aux is not None else float("nan")
+            print("step %d len %d bs %d loss %.4f ema %.4f aux %.4f lr %.2e  %.0fs" % (
+                step, prompt.shape[1], prompt.shape[0], lv, ema, av, lr_at(step), el), flush=True)
+            log["loss"].append([step, prompt.shape[1], round(lv, 5), round(ema, 5), round(el, 1),
+                                None if aux is None else round(av, 5)])
         if args.eval_every and step % args.eval_every == 0 and step > start:
             r = evaluate(model, tok, args, device, amp, lengths, per=16)
-            log["evals"].append({"step": step, "acc": r})
+            pr = binding_probe(model, tok, args.probe_cells, device)
+            log["evals"].append({"step": step, "acc": r, "probe": pr})
             print("eval", step, json.dumps(r), flush=True)
+            print("probe", step, json.dumps(pr), flush=True)
         done_time = args.time_limit and time.time() - t0 > args.time_limit
         if time.time() - last_ckpt > args.ckpt_every or done_time:
             log["train_seconds"] = time.time() - tstart

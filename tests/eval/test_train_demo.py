@@ -66,6 +66,12 @@ def test_the_engine_loads_and_runs_the_trained_model(tiny):
     (["--task-weights", "1,1"], "--task-weights"),
     (["--task-weights", "0,0,0,0,0,0"], "--task-weights"),
     (["--min-len", "64"], "--min-len 64: too short for multikey, multivalue (needs 79 tokens"),
+    (["--aux-next", "-1"], "--aux-next"),
+    (["--key-pool", "4"], "--key-pool"),
+    (["--key-pool", "16", "--key-pool-every", "0"], "--key-pool-every"),
+    (["--n-kv-heads", "1"], "GQA only for --family dream"),
+    (["--family", "dream", "--n-kv-heads", "3"], "--n-kv-heads must divide --n-heads"),
+    (["--probe-cells", "kv@8"], "--probe-cells"),
     (["--min-len", "20", "--task-weights", "0,0,0,1,0,0", "--pretrain-frac", "0.5", "--pretrain-weights", "1,0,0,0,0,0"],
      "--min-len 20: too short for kv (needs 23 tokens"),
 ])
@@ -73,6 +79,49 @@ def test_absurd_options_are_refused(tmp_path, args, message):
     p = train(tmp_path / "never", *args)
     assert p.returncode == 2 and message in p.stderr
     assert not (tmp_path / "never" / "model.safetensors").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny_dream(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny_dream")
+    p = train(out, "--family", "dream", "--n-kv-heads", "1", "--aux-next", "1", "--key-pool", "16",
+              "--key-pool-every", "2", "--eval-every", "2", "--probe-cells", "kv@64")
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def test_dream_family_directory(tiny_dream):
+    cfg = json.loads((tiny_dream / "config.json").read_text())
+    assert cfg["model_type"] == "Dream" and cfg["num_key_value_heads"] == 1 and cfg["num_attention_heads"] == 2
+    log = json.loads((tiny_dream / "train_log.json").read_text())
+    assert log["settings"]["aux_next"] == 1 and log["settings"]["key_pool"] == 16
+    assert all(row[5] is not None for row in log["loss"])  # the auxiliary loss is logged
+    assert log["evals"] and "kv@64" in log["evals"][0]["probe"]  # the binding probe runs during training
+
+
+@pytest.mark.skipif(not os.path.exists(BIN), reason="maskkv CLI not built")
+def test_the_engine_runs_the_dream_model_like_the_reference(tiny_dream):
+    ids = "980,300,301,302,303,304"
+    common = ["--gen-length", "8", "--steps", "8", "--alg", "entropy"]
+    ref = subprocess.run([sys.executable, "-m", "tools.reference.generate", "--model", str(tiny_dream),
+                          "--prompt-ids", ids, "--json", *common], capture_output=True, text=True, timeout=120,
+                         cwd=REPO)
+    assert ref.returncode == 0, ref.stderr
+    eng = subprocess.run([BIN, "generate", "--model", str(tiny_dream), "--prompt-ids", ids, "--json", *common],
+                         capture_output=True, text=True, timeout=60)
+    assert eng.returncode == 0, eng.stderr
+    assert json.loads(eng.stdout)["tokens"] == json.loads(ref.stdout)["tokens"]
+
+
+def test_key_pool_curriculum():
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    import argparse
+    import train_demo_model as trainer
+    a = argparse.Namespace(key_pool=16, key_pool_every=100)
+    assert trainer.key_pool(0, a) == trainer.synth.KEYS[:16]
+    assert trainer.key_pool(150, a) == trainer.synth.KEYS[:32]
+    assert trainer.key_pool(300, a) is None  # 128: all of them
+    assert trainer.key_pool(0, argparse.Namespace(key_pool=0, key_pool_every=100)) is None
 
 
 def probe(model, cells, samples="16"):

@@ -43,6 +43,8 @@ SET_TASKS = {"multivalue", "cwe"}
 MIN_TOKENS = {"passkey": 19, "multikey": 79, "multivalue": 72, "kv": 23, "vartrack": 59, "cwe": 26,
               "recall": 23, "pairs": 23}
 GEN_LENGTH = 8
+# The fewest nouns a key pool may hold: vartrack draws up to 3 chains of 3 names, multikey 8 keys.
+MIN_KEY_POOL = 9
 
 # 128 keys (single-token nouns); also the variable names and the words of the cwe task.
 KEYS = """apple river stone cloud tiger piano lemon candle forest bridge garden rocket
@@ -151,15 +153,20 @@ def _pick(rng, seq, k):
     return [seq[i] for i in idx]
 
 
-def build(task, rng, n_tokens, tok, depth=None, hops=None):
+def build(task, rng, n_tokens, tok, depth=None, hops=None, keys=None):
     """One sample of `task` with a prompt of exactly n_tokens tokens (BOS included) when tok is
-    given. depth in [0, 1] places the (first) needle; None draws it. Raises ValueError for an
-    unknown task or a length below MIN_TOKENS[task]."""
+    given. depth in [0, 1] places the (first) needle; None draws it. `keys`: the nouns that keys
+    and variable names are drawn from (default all of KEYS; training curricula start with a
+    few). cwe always draws its words from all of KEYS. Raises ValueError for an unknown task, a
+    key pool too small for the task, or a length below MIN_TOKENS[task]."""
     if task not in MIN_TOKENS:
         raise ValueError("unknown task %r (tasks: %s)" % (task, ", ".join(TRAIN_TASKS)))
     if n_tokens < MIN_TOKENS[task]:
         raise ValueError("task %s: a %d-token prompt cannot hold its needles and question; "
                          "it needs at least %d tokens" % (task, n_tokens, MIN_TOKENS[task]))
+    pool = KEYS if keys is None else list(keys)
+    if len(pool) < MIN_KEY_POOL:
+        raise ValueError("a key pool of %d nouns is too small; tasks need at least %d" % (len(pool), MIN_KEY_POOL))
     cnt = _Counter(tok)
     info = {}
     if task == "passkey":
@@ -172,7 +179,7 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
         info["depth"] = d
     elif task == "multikey":
         k = int(rng.integers(2, 9))
-        keys = _pick(rng, KEYS, k)
+        keys = _pick(rng, pool, k)
         vals = [VALUES[rng.integers(len(VALUES))] for _ in keys]
         needles = [" The magic number for %s is %s." % (a, b) for a, b in zip(keys, vals)]
         q = int(rng.integers(k))
@@ -184,7 +191,7 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
         info["depth"] = depths[q]
     elif task == "multivalue":
         nd = int(rng.integers(1, 4))
-        keys = _pick(rng, KEYS, 1 + nd)
+        keys = _pick(rng, pool, 1 + nd)
         vals = _pick(rng, VALUES, 4)
         depths = sorted(float(rng.random()) for _ in range(4))
         needles = [" The magic number for %s is %s." % (keys[0], v) for v in vals]
@@ -197,7 +204,7 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
     elif task == "vartrack":
         h = int(rng.integers(1, 3)) if hops is None else int(hops)
         nchains = int(rng.integers(2, 4))
-        names = _pick(rng, KEYS, nchains * (h + 1))
+        names = _pick(rng, pool, nchains * (h + 1))
         vals = _pick(rng, VALUES, nchains)
         needles, depths = [], []
         for c in range(nchains):
@@ -217,8 +224,8 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
         # pairs " apple 47," (3 tokens); as many distinct keys as fit, at most all of KEYS
         fixed = "\nQuestion: What is the number paired with %s?\nAnswer:" % KEYS[0]
         budget = n_tokens - 1 - cnt.n(" Pairs:") - cnt.n(fixed)
-        npairs = max(2, min(len(KEYS), budget // 3))
-        keys = _pick(rng, KEYS, npairs)
+        npairs = max(2, min(len(pool), budget // 3))
+        keys = _pick(rng, pool, npairs)
         vals = [VALUES[rng.integers(len(VALUES))] for _ in keys]
         q = int(rng.integers(npairs)) if depth is None else min(npairs - 1, int(depth * npairs))
         question = "\nQuestion: What is the number paired with %s?\nAnswer:" % keys[q]
@@ -241,9 +248,9 @@ def build(task, rng, n_tokens, tok, depth=None, hops=None):
         prompt = BOS + " Words:" + "".join(" " + w for w in seq) + question
         return _finish(task, prompt, top, tok, n_tokens, info)
     elif task == "recall":
-        return _recall(rng, n_tokens, tok, cnt)
+        return _recall(rng, n_tokens, tok, cnt, pool)
     elif task == "pairs":
-        return _pairs(rng, n_tokens, tok, cnt)
+        return _pairs(rng, n_tokens, tok, cnt, pool)
 
     rest = n_tokens - 1 - cnt.n("".join(needles) + question)
     units = _filler_units(rng, max(0, rest), cnt)
@@ -259,7 +266,7 @@ RECALL_FORMATS = [  # (needle, question head, joiner of the asked keys)
 ]
 
 
-def _recall(rng, n_tokens, tok, cnt):
+def _recall(rng, n_tokens, tok, cnt, pool):
     """The training-only multi-query task: k in [1, 7] keys asked among np >= k needles."""
     form = int(rng.integers(len(RECALL_FORMATS)))
     needle, qhead = RECALL_FORMATS[form]
@@ -272,9 +279,9 @@ def _recall(rng, n_tokens, tok, cnt):
     while k > 1 and budget_for(k) < k * per:  # short prompts ask fewer keys
         k -= 1
     budget = budget_for(k)
-    most = max(k, min(len(KEYS), budget // per))
+    most = max(k, min(len(pool), budget // per))
     npairs = int(rng.integers(k, most + 1))
-    keys = _pick(rng, KEYS, npairs)
+    keys = _pick(rng, pool, npairs)
     vals = [VALUES[rng.integers(len(VALUES))] for _ in keys]
     asked = [int(i) for i in rng.choice(npairs, size=k, replace=False)]
     question = qhead % ", ".join(keys[i] for i in asked)
@@ -298,14 +305,14 @@ def _pair_list_prompt(rng, pairs, budget, question, cnt):
     return BOS + " Pairs:" + "".join(body) + question
 
 
-def _pairs(rng, n_tokens, tok, cnt):
+def _pairs(rng, n_tokens, tok, cnt, pool):
     """The training-only recurring-pairs task: 2-8 keys, each bound to one value, drawn again and
     again into a pair list that fills the prompt (every key at least once)."""
     fixed = "\nQuestion: What is the number paired with %s?\nAnswer:" % KEYS[0]
     budget = n_tokens - 1 - cnt.n(" Pairs:") - cnt.n(fixed)
     npairs = max(2, budget // 3)
     nkeys = min(int(rng.integers(2, 9)), max(2, npairs // 2))  # keys recur about twice or more
-    keys = _pick(rng, KEYS, nkeys)
+    keys = _pick(rng, pool, nkeys)
     vals = [VALUES[rng.integers(len(VALUES))] for _ in keys]
     q = int(rng.integers(nkeys))
     question = "\nQuestion: What is the number paired with %s?\nAnswer:" % keys[q]

@@ -92,7 +92,7 @@ def main():
     torch.set_num_threads(1)
     with open(os.path.join(a.model, "config.json")) as f:
         cfg = json.load(f)
-    model = trainer.LLaDA(cfg)
+    model = trainer.DemoLM(cfg)
     trainer.load_weights(model, a.model)
     model.eval()
     tok = bpe.Tokenizer.load(os.path.join(a.model, "tokenizer.json"))

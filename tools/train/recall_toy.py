@@ -129,7 +129,7 @@ def main(argv=None):
     mlp = args.d_model * 8 // 3 // 8 * 8
     cfg = trainer.config_for(argparse.Namespace(d_model=args.d_model, n_heads=args.n_heads, n_layers=args.n_layers,
                                                 mlp=mlp, rope_theta=1e4, max_seq=8192), tok)
-    model = trainer.LLaDA(cfg)
+    model = trainer.DemoLM(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.0)
     print("params %d; pairs %d-%d, order %s, prev-weight %g" % (
         sum(p.numel() for p in model.parameters()), lo, hi, args.order, args.prev_weight), flush=True)
