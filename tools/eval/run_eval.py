@@ -187,42 +187,83 @@ def acc_table(rows, section, tasks):
     return out
 
 
+def wilson(k, n, z=1.96):
+    """95% Wilson score interval of a proportion k/n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    c = (p + z * z / (2 * n)) / (1 + z * z / n)
+    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def pooled(rows, section):
+    """{(policy, budget): {sample key: correct}} over the rows of one section."""
+    out = {}
+    for r in rows:
+        if r["section"] == section:
+            out.setdefault((r["policy"], r["budget"]), {})[
+                (r["task"], r["length"], r["depth"], r["sample"])] = float(r["correct"])
+    return out
+
+
+def paired_diff(a, b, z=1.96):
+    """Mean of a - b over the samples both policies ran, with a 95% normal interval (paired:
+    the same prompts, so prompt difficulty cancels). Returns (mean, lo, hi, n)."""
+    keys = sorted(set(a) & set(b))
+    d = np.array([a[k] - b[k] for k in keys])
+    if len(d) == 0:
+        return 0.0, 0.0, 0.0, 0
+    m = float(d.mean())
+    h = z * float(d.std(ddof=1)) / np.sqrt(len(d)) if len(d) > 1 else 0.0
+    return m, m - h, m + h, len(d)
+
+
 def order_key(k):
     pol, b = k
     return (ALL_POLICIES.index(pol) if pol in ALL_POLICIES else 99, b if b != "" else -1)
 
 
-def format_table(table, tasks, title):
+def format_table(table, tasks, title, pool=None):
+    """Accuracy per task, the average over tasks with its 95% Wilson interval (over the pooled
+    samples, given `pool` from pooled()), and the share of the full-cache average."""
     full = table.get(("full", ""), {}).get("avg")
-    head = "| policy | budget | " + " | ".join(tasks) + " | avg | % of full |"
-    lines = ["**%s**" % title, "", head, "|" + "---|" * (len(tasks) + 4)]
+    head = "| policy | budget | " + " | ".join(tasks) + " | avg | 95% CI | % of full |"
+    lines = ["**%s**" % title, "", head, "|" + "---|" * (len(tasks) + 5)]
     for k in sorted(table, key=order_key):
         d = table[k]
         pct = "%.0f%%" % (100 * d["avg"] / full) if full else "-"
+        ci = "-"
+        if pool and k in pool:
+            v = list(pool[k].values())
+            ci = "%.2f-%.2f" % wilson(sum(v), len(v))
         lines.append("| %s | %s | " % (k[0], k[1] if k[1] != "" else "-") +
                      " | ".join("%.2f" % d[t] if t in d else "-" for t in tasks) +
-                     " | %.3f | %s |" % (d["avg"], pct))
+                     " | %.3f | %s | %s |" % (d["avg"], ci, pct))
     return "\n".join(lines)
 
 
-def versus_table(table, budgets, title):
-    """MaskKV's average accuracy minus each baseline's, per budget (+ MaskKV ahead)."""
+def versus_table(pool, budgets, title):
+    """Per budget: MaskKV's accuracy over the pooled samples, and for each baseline its accuracy
+    and MaskKV minus it on the same prompts with a 95% interval; an interval that excludes 0 is
+    a resolved difference (marked "ahead" or "behind")."""
     base = [p for p in EVICT if p != "maskkv"]
     lines = ["**%s**" % title, "", "| budget | maskkv | " + " | ".join(base) + " |",
              "|" + "---|" * (len(base) + 2)]
     for b in budgets:
-        if ("maskkv", b) not in table:
+        if ("maskkv", b) not in pool:
             continue
-        m = table[("maskkv", b)]["avg"]
+        m = pool[("maskkv", b)]
         cells = []
         for p in base:
-            if (p, b) in table:
-                d = m - table[(p, b)]["avg"]
-                cells.append("%.3f (%s)" % (table[(p, b)]["avg"], "maskkv +%.3f" % d if d > 1e-9 else
-                                            ("tie" if abs(d) <= 1e-9 else "maskkv %.3f" % d)))
+            if (p, b) in pool:
+                d, lo, hi, _ = paired_diff(m, pool[(p, b)])
+                verdict = "ahead" if lo > 0 else ("behind" if hi < 0 else "not resolved")
+                cells.append("%.3f (maskkv %+.3f [%+.3f, %+.3f] %s)" % (
+                    float(np.mean(list(pool[(p, b)].values()))), d, lo, hi, verdict))
             else:
                 cells.append("-")
-        lines.append("| %d | %.3f | " % (b, m) + " | ".join(cells) + " |")
+        lines.append("| %d | %.3f | " % (b, float(np.mean(list(m.values())))) + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -458,15 +499,17 @@ def main():
                            capture_output=True, text=True).stdout.strip() != ""
     main_t = acc_table(rows, "main", tasks)
     long_t = acc_table(rows, "long", tasks)
+    main_p, long_p = pooled(rows, "main"), pooled(rows, "long")
     md = [format_table(main_t, tasks, "Accuracy at prompt lengths %s (%d samples per task and length)" % (
-        args.lengths, args.samples))]
+        args.lengths, args.samples), main_p)]
     if long_t:
         md.append(format_table(long_t, tasks, "Accuracy at prompt lengths %s (%d samples per task and length, budget %d)" % (
-            args.long_lengths, args.long_samples, args.long_budget)))
-    md.append(versus_table(main_t, ints(args.budgets),
-                           "MaskKV vs each baseline: average accuracy at lengths %s" % args.lengths))
+            args.long_lengths, args.long_samples, args.long_budget), long_p))
+    md.append(versus_table(main_p, ints(args.budgets),
+                           "MaskKV vs each baseline: accuracy at lengths %s, and MaskKV's paired difference "
+                           "with its 95%% interval" % args.lengths))
     if long_t:
-        md.append(versus_table(long_t, [args.long_budget],
+        md.append(versus_table(long_p, [args.long_budget],
                                "MaskKV vs each baseline at lengths %s" % args.long_lengths))
     md.append(fidelity_table(rows, "main", ints(args.budgets),
                              "Agreement with the full-cache output (same 8 tokens), lengths %s" % args.lengths))
