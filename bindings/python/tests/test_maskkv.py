@@ -230,11 +230,11 @@ def test_enum_options_by_name_and_value(llada, dream):
 
 def test_eviction_policies(llada):
     prompt = [(i * 37) % 300 for i in range(60)]
-    common = dict(gen_length=16, steps=16, block_length=8, window=4, pool_kernel=3)
+    common = dict(gen_length=16, steps=16, block_length=8)
     full = llada.generate(prompt, policy="full", **common)
     assert full.stats.kv_pairs_kept == 60 * 2 * 4
     for policy in ("snapkv", "pyramidkv", "squeezeattention", "adakv"):
-        out = llada.generate(prompt, policy=policy, budget=16, **common)
+        out = llada.generate(prompt, policy=policy, budget=16, window=4, pool_kernel=3, **common)
         assert 0 < out.stats.kv_pairs_kept <= 16 * 2 * 4 + 8
     online = llada.generate(prompt, policy=maskkv.Policy.MASKKV, budget=16, online=True,
                             alpha=0.1, beta=0.4, **common)
@@ -251,7 +251,7 @@ def test_calibrate_then_generate_with_the_profile(llada, tmp_path):
     assert json.loads(path.read_text())["samples"] == 2
     with maskkv.Profile(llada, path) as profile:
         out = llada.generate(prompt, gen_length=16, block_length=8, policy="maskkv", budget=16,
-                             profile=profile, window=4, pool_kernel=3)
+                             profile=profile)
         assert out.stats.kv_pairs_kept <= 16 * 2 * 4
     with maskkv.Model(os.path.join(FIXTURES, "models", "llada_bf16")) as other:
         with pytest.raises(maskkv.InvalidArgumentError, match="another model"):

@@ -167,11 +167,12 @@ fn errors_carry_status_and_message() {
 fn eviction_and_calibration() {
     let m = llada();
     let prompt: Vec<i32> = (0..60).map(|i| (i * 37) % 300).collect();
-    let common = GenerateOptions { steps: 16, window: 4, pool_kernel: 3, ..opts(16, 8) };
+    let common = GenerateOptions { steps: 16, ..opts(16, 8) };
     let full = m.generate(&prompt, &GenerateOptions { policy: Policy::Full, ..common }).unwrap();
     assert_eq!(full.stats.kv_pairs_kept, 60 * 2 * 4);
     for policy in [Policy::SnapKv, Policy::PyramidKv, Policy::SqueezeAttention, Policy::AdaKv] {
-        let g = m.generate(&prompt, &GenerateOptions { policy, budget: 16, ..common }).unwrap();
+        let snap = GenerateOptions { policy, budget: 16, window: 4, pool_kernel: 3, ..common };
+        let g = m.generate(&prompt, &snap).unwrap();
         assert!(g.stats.kv_pairs_kept > 0 && g.stats.kv_pairs_kept <= 16 * 2 * 4 + 8, "{policy}");
     }
     let dir = TempDir::new();

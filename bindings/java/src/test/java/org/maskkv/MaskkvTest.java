@@ -278,10 +278,10 @@ class MaskkvTest {
   void evictionAndCalibration(@TempDir Path tmp) {
     int[] prompt = new int[60];
     for (int i = 0; i < 60; ++i) prompt[i] = (i * 37) % 300;
-    GenerateOptions common = opts(16, 8).steps(16).window(4).poolKernel(3);
-    assertEquals(60 * 2 * 4, llada.generate(prompt, common.policy(Policy.FULL)).stats().kvPairsKept());
+    assertEquals(60 * 2 * 4, llada.generate(prompt, opts(16, 8).steps(16).policy(Policy.FULL)).stats().kvPairsKept());
     for (Policy p : List.of(Policy.SNAPKV, Policy.PYRAMIDKV, Policy.SQUEEZEATTENTION, Policy.ADAKV)) {
-      long kept = llada.generate(prompt, common.policy(p).budget(16)).stats().kvPairsKept();
+      GenerateOptions snap = opts(16, 8).steps(16).window(4).poolKernel(3).policy(p).budget(16);
+      long kept = llada.generate(prompt, snap).stats().kvPairsKept();
       assertTrue(kept > 0 && kept <= 16 * 2 * 4 + 8, p + ": " + kept);
     }
     Path path = tmp.resolve("profile.json");
@@ -290,7 +290,7 @@ class MaskkvTest {
       cal.save(path);
     }
     try (Profile profile = Profile.load(llada, path)) {
-      Generation g = llada.generate(prompt, common.policy(Policy.MASKKV).budget(16).profile(profile));
+      Generation g = llada.generate(prompt, opts(16, 8).steps(16).policy(Policy.MASKKV).budget(16).profile(profile));
       assertTrue(g.stats().kvPairsKept() <= 16 * 2 * 4);
     }
     try (Model other = Model.load(FIXTURES.resolve("models/llada_bf16"))) {
