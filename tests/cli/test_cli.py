@@ -279,3 +279,30 @@ def test_chat_options(tmp_path):
 def test_quiet_prints_nothing_on_stderr():
     p = run("generate", "--model", DEMO, "--prompt-ids", "1,2", "--gen-length", "4", "--quiet")
     assert p.stderr == "" and p.stdout.strip() != ""
+
+
+def test_chat_answers_each_line_in_plain_text_when_not_a_terminal():
+    p = run("chat", "--model", DEMO, "--chat-template", "llada", "--system", "Answer briefly.",
+            "--gen-length", "4", "--steps", "2", input="k1 v1\nwhat is k1\n/reset\nhello\n/exit\nignored\n")
+    lines = p.stdout.split("\n")
+    assert len(lines) == 4 and lines[-1] == "", p.stdout  # three responses, nothing after /exit
+    assert "\033" not in p.stdout  # no terminal control codes in a pipe
+
+
+def test_chat_on_a_terminal_redraws_the_response_with_masks_resolving():
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdin, stdout and stderr are the terminal
+        os.execv(BIN, [BIN, "chat", "--model", DEMO, "--chat-template", "llada", "--gen-length", "8",
+                       "--steps", "4"])
+    os.write(fd, b"k1 v1\n")
+    out = b""
+    while out.count(b"> ") < 2:  # the prompt for the next message: the response is done
+        chunk = os.read(fd, 4096)
+        assert chunk, out
+        out += chunk
+    os.write(fd, b"\x04")  # end of input
+    os.waitpid(pid, 0)
+    frames = out.split(b"\0338")
+    assert len(frames) >= 4, out  # one redraw per step, then the final text
+    assert b"_" in frames[1] and b"_" not in frames[-1].split(b">")[0], out
