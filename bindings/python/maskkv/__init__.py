@@ -311,6 +311,7 @@ def policy_from_name(name: str) -> Policy:
 
 
 __version__ = version()
+__license__ = "MIT OR Apache-2.0"  # LICENSE, LICENSE-APACHE, LICENSE-MIT in the source tree
 
 # ------------------------------------------------------------------------------------------------
 # Results
