@@ -53,9 +53,12 @@ done
 multiarch="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)"
 [ -e "$root/usr/lib/$multiarch/libmaskkv.so.0" ] || { echo "install-test: libmaskkv.so.0 is not in /usr/lib/$multiarch" >&2; exit 1; }
 [ ! -e "$root/usr/bin/maskkv" ] || [ -e "$root/usr/share/man/man1/maskkv.1.gz" ] || { echo "install-test: no man page for maskkv" >&2; exit 1; }
+if ls "$build"/packages/libmaskkv-java_*.deb >/dev/null 2>&1; then
+  [ -e "$root/usr/share/doc/libmaskkv-java/maskkv-javadoc.jar" ] || { echo "install-test: no javadoc jar" >&2; exit 1; }
+fi
 grep -qx 'prefix=/usr' "$root/usr/lib/$multiarch/pkgconfig/maskkv.pc" ||
   { echo "install-test: maskkv.pc: $(head -1 "$root/usr/lib/$multiarch/pkgconfig/maskkv.pc")" >&2; exit 1; }
-echo "install-test: lintian clean of errors; copyright, changelog, multiarch, man page and pkg-config checked"
+echo "install-test: lintian clean of errors; copyright, changelog, multiarch, man page, javadoc and pkg-config checked"
 
 usr="$root/usr"
 libdir="$(dirname "$(find "$usr" -name 'libmaskkv.so.*.*' | head -1)")"
