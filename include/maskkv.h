@@ -220,7 +220,10 @@ typedef struct maskkv_stats {
  * ------------------------------------------------------------------------------------------- */
 typedef struct maskkv_session maskkv_session;
 
-/* options may be NULL for defaults. Validates everything (ids, lengths, divisibility) up front. */
+/* options may be NULL for defaults. Validates everything (ids, lengths, divisibility) up front.
+ * An option set away from its default where the sampler or policy in use would ignore it (top_k
+ * with the LLaDA sampler, budget with policy NONE, a profile without policy MASKKV, ...) fails
+ * with MASKKV_ERR_UNSUPPORTED naming the option and why, rather than doing nothing. */
 MASKKV_API maskkv_status maskkv_session_begin(const maskkv_model* model, const int32_t* prompt,
                                               size_t n_prompt,
                                               const maskkv_generate_options* options,
