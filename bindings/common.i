@@ -25,6 +25,26 @@
   }
   ~maskkv_generate_options() { free($self); }
 }
+/* The chat options own a copy of the template name set through them (freed on reassignment and
+ * with the struct). */
+%{
+#include <string.h>
+%}
+%typemap(memberin) const char* template_name {
+  free((char*)$1);
+  $1 = $input ? strdup($input) : NULL;
+}
+%extend maskkv_chat_options {
+  maskkv_chat_options() {
+    maskkv_chat_options* o = (maskkv_chat_options*)calloc(1, sizeof(*o));
+    if (o) maskkv_chat_default_options(o);
+    return o;
+  }
+  ~maskkv_chat_options() {
+    free((char*)$self->template_name);
+    free($self);
+  }
+}
 %extend maskkv_model_info {
   maskkv_model_info() {
     maskkv_model_info* o = (maskkv_model_info*)calloc(1, sizeof(*o));

@@ -220,7 +220,10 @@ typedef struct maskkv_stats {
  * ------------------------------------------------------------------------------------------- */
 typedef struct maskkv_session maskkv_session;
 
-/* options may be NULL for defaults. Validates everything (ids, lengths, divisibility) up front. */
+/* options may be NULL for defaults. Validates everything (ids, lengths, divisibility) up front.
+ * An option set away from its default where the sampler or policy in use would ignore it (top_k
+ * with the LLaDA sampler, budget with policy NONE, a profile without policy MASKKV, ...) fails
+ * with MASKKV_ERR_UNSUPPORTED naming the option and why, rather than doing nothing. */
 MASKKV_API maskkv_status maskkv_session_begin(const maskkv_model* model, const int32_t* prompt,
                                               size_t n_prompt,
                                               const maskkv_generate_options* options,
@@ -283,7 +286,10 @@ MASKKV_API maskkv_status maskkv_model_get_tokenizer(const maskkv_model* model,
                                                     const maskkv_tokenizer** out);
 
 /* Text (UTF-8, text_len bytes) to ids. add_special adds the tokenizer's BOS/EOS as its
- * post-processor says. Invalid UTF-8 is an error (MASKKV_ERR_INVALID_ARGUMENT). */
+ * post-processor says, except that a BOS the text already begins with (a rendered chat prompt)
+ * is not added a second time. Special-token text in `text` ("<|eot_id|>") becomes the special
+ * token, as in Hugging Face tokenizers; use maskkv_tokenize_chat for user content. Invalid
+ * UTF-8 is an error (MASKKV_ERR_INVALID_ARGUMENT). */
 MASKKV_API maskkv_status maskkv_tokenize(const maskkv_tokenizer* tokenizer, const char* text,
                                          size_t text_len, int32_t add_special, int32_t* ids,
                                          size_t capacity, size_t* n_ids);
@@ -298,13 +304,39 @@ typedef struct maskkv_chat_message {
 } maskkv_chat_message;
 
 /* Renders messages with a chat template: template_name NULL picks the one the tokenizer's
- * directory names (tokenizer_config.json); "llada", "chatml" (Dream) and "llama3" override. */
+ * directory names (tokenizer_config.json); "llada", "chatml" (Dream) and "llama3" override, and
+ * so does the path of a Jinja chat template file of one of those families (recognised, not
+ * interpreted). The text keeps message contents verbatim: tokenizing it turns special-token
+ * text inside them into special tokens, which maskkv_tokenize_chat avoids. */
 MASKKV_API maskkv_status maskkv_apply_chat_template(const maskkv_tokenizer* tokenizer,
                                                     const char* template_name,
                                                     const maskkv_chat_message* messages,
                                                     size_t n_messages,
                                                     int32_t add_generation_prompt, char* text,
                                                     size_t capacity, size_t* text_len);
+
+typedef struct maskkv_chat_options {
+  uint32_t size;                 /* sizeof(maskkv_chat_options) */
+  int32_t add_generation_prompt; /* end with the assistant's header; default 1 */
+  const char* template_name;     /* as for maskkv_apply_chat_template; NULL (default) = the
+                                    tokenizer's own */
+  int32_t parse_special;         /* 0 (default): special-token text inside message contents
+                                    ("<|eot_id|>", "<|mdm_mask|>") is encoded as plain text, so
+                                    a user cannot inject turn markers; 1: it becomes the special
+                                    token, as tokenizing the rendered text would */
+} maskkv_chat_options;
+
+MASKKV_API void maskkv_chat_default_options(maskkv_chat_options* options);
+
+/* Renders messages with a chat template and tokenizes the result: the template's markers
+ * (and its BOS) become special tokens, message contents are text (see parse_special). No other
+ * special tokens are added. options may be NULL for defaults. MASKKV_ERR_NOT_FOUND when no
+ * template is given and the tokenizer names none. */
+MASKKV_API maskkv_status maskkv_tokenize_chat(const maskkv_tokenizer* tokenizer,
+                                              const maskkv_chat_message* messages,
+                                              size_t n_messages,
+                                              const maskkv_chat_options* options, int32_t* ids,
+                                              size_t capacity, size_t* n_ids);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,10 @@
 # (dpkg-deb -x, no maintainer scripts), then uses the unpacked files as a user would:
 #   - compiles examples/c/generate.c against the installed library through pkg-config, and
 #     through find_package(maskkv) in a small CMake project, and runs both;
-#   - runs the installed CLI, Python module and Java jar.
+#   - runs the installed CLI, Python module and Java jar;
+#   - checks what Debian asks of every package (lintian with no errors; copyright and changelog
+#     in /usr/share/doc/<package>; libraries in /usr/lib/<multiarch>; the man page; a plain
+#     pkg-config file).
 # Each response must equal the native build's C example on the same model and prompt. Prints
 # the packages with their sizes and dependencies.
 #
@@ -30,6 +33,33 @@ for d in "${debs[@]}"; do
   printf '  %-48s %8s bytes  Depends: %s\n' "$(basename "$d")" "$(stat -c %s "$d")" \
     "$(dpkg-deb -f "$d" Depends)"
 done
+
+# --- 1b. what Debian asks of a package ----------------------------------------------------------
+command -v lintian >/dev/null || { echo "install-test: lintian not found (apt-get install lintian)" >&2; exit 1; }
+lintian --fail-on error --suppress-tags initial-upload-closes-no-bugs "${debs[@]}" 2>&1 |
+  grep -v 'running with root privileges' || true
+lintian --fail-on error "${debs[@]}" >/dev/null 2>&1 || { echo "install-test: lintian reports errors" >&2; exit 1; }
+for d in "${debs[@]}"; do
+  pkg="$(dpkg-deb -f "$d" Package)"
+  contents="$(dpkg-deb -c "$d")"
+  for f in copyright changelog.Debian.gz; do
+    grep -q "\./usr/share/doc/$pkg/$f\$" <<<"$contents" || { echo "install-test: $pkg lacks /usr/share/doc/$pkg/$f" >&2; exit 1; }
+  done
+  for field in Maintainer Homepage; do
+    v="$(dpkg-deb -f "$d" "$field")"
+    [[ -n "$v" && "$v" != *example.invalid* ]] || { echo "install-test: $pkg: $field is '$v'" >&2; exit 1; }
+  done
+done
+multiarch="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)"
+[ -e "$root/usr/lib/$multiarch/libmaskkv.so.0" ] || { echo "install-test: libmaskkv.so.0 is not in /usr/lib/$multiarch" >&2; exit 1; }
+[ ! -e "$root/usr/bin/maskkv" ] || [ -e "$root/usr/share/man/man1/maskkv.1.gz" ] || { echo "install-test: no man page for maskkv" >&2; exit 1; }
+if ls "$build"/packages/libmaskkv-java_*.deb >/dev/null 2>&1; then
+  [ -e "$root/usr/share/doc/libmaskkv-java/maskkv-javadoc.jar" ] || { echo "install-test: no javadoc jar" >&2; exit 1; }
+fi
+grep -qx 'prefix=/usr' "$root/usr/lib/$multiarch/pkgconfig/maskkv.pc" ||
+  { echo "install-test: maskkv.pc: $(head -1 "$root/usr/lib/$multiarch/pkgconfig/maskkv.pc")" >&2; exit 1; }
+echo "install-test: lintian clean of errors; copyright, changelog, multiarch, man page, javadoc and pkg-config checked"
+
 usr="$root/usr"
 libdir="$(dirname "$(find "$usr" -name 'libmaskkv.so.*.*' | head -1)")"
 [ -n "$libdir" ] || { echo "install-test: no libmaskkv.so in the packages" >&2; exit 1; }
@@ -48,7 +78,8 @@ same() { # WHAT OUTPUT
 }
 
 # --- 2. C through pkg-config --------------------------------------------------------------------
-flags="$(PKG_CONFIG_PATH="" PKG_CONFIG_LIBDIR="$libdir/pkgconfig" pkg-config --cflags --libs maskkv)"
+# The unpacked root stands for /: pkg-config maps the file's /usr paths into it.
+flags="$(PKG_CONFIG_PATH="" PKG_CONFIG_LIBDIR="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root" pkg-config --cflags --libs maskkv)"
 # shellcheck disable=SC2086
 cc -O2 -Wall -Werror "$src/examples/c/generate.c" $flags -o "$work/generate-pc"
 same "pkg-config build (${flags})" "$("$work/generate-pc" "$model" "${ids[@]}")"

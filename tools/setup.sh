@@ -13,7 +13,7 @@ PACKAGES=(
   python3 python3-numpy python3-torch python3-pytest python3-matplotlib util-linux
   clang-14 libclang-rt-14-dev llvm-14
   swig python3-dev openjdk-17-jdk-headless junit5 bindgen libclang1-14 libclang-common-14-dev
-  abigail-tools dpkg-dev file mingw-w64 wine wine64
+  abigail-tools dpkg-dev file lintian mingw-w64 wine wine64
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)

@@ -6,6 +6,7 @@
 
 #include "api/guard.h"
 #include "api/handles.h"
+#include "api/options.h"
 #include "maskkv.h"
 #include "tokenizer/tokenizer.h"
 
@@ -14,6 +15,31 @@ using maskkv::check;
 using maskkv::api::copy_out;
 using maskkv::api::guard;
 using maskkv::api::require_arg;
+
+namespace {
+
+std::vector<maskkv::tok::ChatMessage> chat_messages(const maskkv_chat_message* messages, size_t n) {
+  check(messages != nullptr || n == 0, Code::invalid_argument, "messages must not be NULL");
+  std::vector<maskkv::tok::ChatMessage> msgs;
+  msgs.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    check(messages[i].role != nullptr, Code::invalid_argument,
+          "messages[" + std::to_string(i) + "].role must not be NULL");
+    check(messages[i].content != nullptr, Code::invalid_argument,
+          "messages[" + std::to_string(i) + "].content must not be NULL");
+    msgs.push_back({messages[i].role, messages[i].content});
+  }
+  return msgs;
+}
+
+void chat_defaults(maskkv_chat_options* o) {
+  o->size = sizeof(*o);
+  o->add_generation_prompt = 1;
+  o->template_name = nullptr;
+  o->parse_special = 0;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -48,8 +74,14 @@ MASKKV_API maskkv_status maskkv_tokenize(const maskkv_tokenizer* tokenizer, cons
     require_arg(n_ids, "n_ids");
     check(text != nullptr || text_len == 0, Code::invalid_argument, "text must not be NULL");
     check(tokenizer->impl != nullptr, Code::invalid_argument, "tokenizer is not loaded");
-    std::vector<int32_t> v =
-        tokenizer->impl->encode(std::string_view(text ? text : "", text_len), add_special != 0);
+    const std::string_view t(text ? text : "", text_len);
+    std::vector<int32_t> v = tokenizer->impl->encode(t, add_special != 0);
+    // One BOS, however the prompt was made: text that already begins with the BOS (a rendered
+    // chat template) does not get a second one.
+    if (add_special && v.size() >= 2 && v[0] == v[1] && tokenizer->impl->is_special(v[0])) {
+      const std::vector<int32_t> plain = tokenizer->impl->encode(t, false);
+      if (!plain.empty() && plain.front() == v[0] && v.size() > plain.size()) v.erase(v.begin());
+    }
     copy_out(v.data(), v.size(), ids, capacity, n_ids, "ids");
   });
 }
@@ -79,18 +111,31 @@ MASKKV_API maskkv_status maskkv_apply_chat_template(const maskkv_tokenizer* toke
     check(messages != nullptr || n_messages == 0, Code::invalid_argument,
           "messages must not be NULL");
     check(tokenizer->impl != nullptr, Code::invalid_argument, "tokenizer is not loaded");
-    std::vector<maskkv::tok::ChatMessage> msgs;
-    msgs.reserve(n_messages);
-    for (size_t i = 0; i < n_messages; ++i) {
-      check(messages[i].role != nullptr, Code::invalid_argument,
-            "messages[" + std::to_string(i) + "].role must not be NULL");
-      check(messages[i].content != nullptr, Code::invalid_argument,
-            "messages[" + std::to_string(i) + "].content must not be NULL");
-      msgs.push_back({messages[i].role, messages[i].content});
-    }
+    std::vector<maskkv::tok::ChatMessage> msgs = chat_messages(messages, n_messages);
     std::string s = tokenizer->impl->apply_chat_template(msgs, add_generation_prompt != 0,
                                                          template_name ? template_name : "");
     copy_out(s.data(), s.size(), text, capacity, text_len, "text");
+  });
+}
+
+MASKKV_API void maskkv_chat_default_options(maskkv_chat_options* options) {
+  if (options) chat_defaults(options);
+}
+
+MASKKV_API maskkv_status maskkv_tokenize_chat(const maskkv_tokenizer* tokenizer,
+                                              const maskkv_chat_message* messages,
+                                              size_t n_messages,
+                                              const maskkv_chat_options* options, int32_t* ids,
+                                              size_t capacity, size_t* n_ids) {
+  return guard([&] {
+    require_arg(tokenizer, "tokenizer");
+    require_arg(n_ids, "n_ids");
+    check(tokenizer->impl != nullptr, Code::invalid_argument, "tokenizer is not loaded");
+    const maskkv_chat_options o = maskkv::api::read_options(options, chat_defaults, "options");
+    std::vector<int32_t> v = tokenizer->impl->encode_chat(
+        chat_messages(messages, n_messages), o.add_generation_prompt != 0,
+        o.template_name ? o.template_name : "", o.parse_special != 0);
+    copy_out(v.data(), v.size(), ids, capacity, n_ids, "ids");
   });
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "engine/option_scope.h"
 #include "model/rope_scaling.h"
 
 namespace maskkv {
@@ -99,6 +100,7 @@ GenerateOptions resolve_options(const GenerateOptions& in, const ModelSpec& spec
   if (c.policy != Policy::none && o.cfg_scale > 0)
     fail(Code::unsupported, std::string("cfg_scale: classifier-free guidance runs only with policy none, not ") +
                                 policy_name(c.policy));
+  refuse_inert_options(o);
   const uint64_t need = cache_bytes_bound(o, spec, prompt_length);
   if (c.memory_limit > 0 && need > c.memory_limit)
     fail(Code::out_of_memory, "policy " + std::string(policy_name(c.policy)) + " needs up to " +

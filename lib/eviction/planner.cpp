@@ -13,7 +13,7 @@ EvictionPlanner::EvictionPlanner(const CacheOptions& o, int n_layers, int n_kv_h
   keep_all_ = !evicts(p) || o.budget >= n_prompt;
   if (p == Policy::maskkv && !o.online && !o.profile)
     fail(Code::invalid_argument,
-         "policy maskkv needs a profile (--profile FILE from maskkv calibrate) or the online mode (--online)");
+         "policy maskkv needs a profile (measured by calibration) or online budgets (the online option)");
   if (p == Policy::maskkv && o.profile &&
       (o.profile->n_layers != n_layers || o.profile->n_kv_heads != n_kv_heads))
     fail(Code::invalid_argument, "the profile has " + std::to_string(o.profile->n_layers) + " layers x " +

@@ -71,6 +71,27 @@ std::string json_brief(const nlohmann::json& v) {
   return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+bool starts_with(const fs::path& real, const fs::path& root) {
+  auto r = real.begin();
+  for (auto it = root.begin(); it != root.end(); ++it, ++r)
+    if (r == real.end() || *r != *it) return false;
+  return true;
+}
+
+// A Hugging Face hub cache snapshot, models--ORG--NAME/snapshots/REVISION, keeps its files as
+// symbolic links into the same repository's blobs/ folder: that folder (and no other) is
+// inside the model too. Returns "" for any other directory.
+fs::path hub_cache_blobs(const fs::path& root) {
+  const fs::path snapshots = root.parent_path();
+  const fs::path repo = snapshots.parent_path();
+  if (snapshots.filename() != "snapshots" || repo.filename().string().rfind("models--", 0) != 0) return {};
+  return repo / "blobs";
+}
+
+}  // namespace
+
 std::string resolve_inside(const std::string& directory, const std::string& name) {
   // open() would stop at a NUL byte and read another file than the one checked below.
   if (name.find('\0') != std::string::npos)
@@ -86,12 +107,12 @@ std::string resolve_inside(const std::string& directory, const std::string& name
   fs::path full = fs::path(directory) / rel;
   fs::path real = fs::weakly_canonical(full, ec);
   if (ec) fail(Code::io, "cannot resolve '" + full.string() + "': " + ec.message());
-  auto r = real.begin();
-  for (auto it = root.begin(); it != root.end(); ++it, ++r)
-    if (r == real.end() || *r != *it)
-      fail(Code::format, "'" + full.string() + "' resolves to '" + real.string() +
-                             "', outside the model directory");
-  return full.string();
+  if (starts_with(real, root)) return full.string();
+  const fs::path blobs = hub_cache_blobs(root);
+  if (!blobs.empty() && starts_with(real, blobs) && real != blobs) return full.string();
+  fail(Code::format, "'" + full.string() + "' resolves to '" + real.string() +
+                         "', outside the model directory" +
+                         (blobs.empty() ? "" : " and its Hugging Face cache blobs/ folder"));
 }
 
 void check_inside(const std::string& directory, const std::vector<std::string>& names) {

@@ -45,7 +45,9 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
 std::string json_brief(const nlohmann::json& value);
 
 // `name` resolved inside `directory`; throws Error(format) when it is absolute, contains "..",
-// or (after following symbolic links) lands outside the directory.
+// or (after following symbolic links) lands outside the directory. A Hugging Face hub cache
+// snapshot (models--ORG--NAME/snapshots/REVISION) may also link into its own repository's
+// blobs/ folder, as the hub's downloads do; nowhere else.
 std::string resolve_inside(const std::string& directory, const std::string& name);
 
 // resolve_inside for each of `names` that exists in `directory` (a symbolic link counts, even a

@@ -234,6 +234,7 @@ class HfTokenizer final : public Tokenizer {
   HfTokenizer(const json& root, const std::string& origin);
 
   std::vector<int32_t> encode(std::string_view text, bool add_special) const override;
+  std::vector<int32_t> encode_protected(std::string_view text, const Ranges& protect) const override;
   std::string decode(const int32_t* ids, size_t n, bool skip_special) const override;
   int32_t vocab_size() const override { return vocab_size_; }
   int32_t token_to_id(std::string_view token) const override;
@@ -260,9 +261,14 @@ class HfTokenizer final : public Tokenizer {
   void parse_post(const Ctx& ctx, const json& j, const std::string& field);
   void parse_decoder(const Ctx& ctx, const json& j, const std::string& field);
 
-  void split_added(std::string_view s, const AddedMatcher& m, std::vector<Segment>& out) const;
+  // protect: byte ranges of s where special added tokens may not match (nullptr: none);
+  // protect_all: no special added token matches anywhere in s.
+  void split_added(std::string_view s, const AddedMatcher& m, std::vector<Segment>& out,
+                   const Ranges* protect = nullptr, bool protect_all = false) const;
   std::string normalize(std::string_view s) const;
-  void encode_normalized(std::string_view s, bool at_origin, std::vector<int32_t>& out) const;
+  void encode_normalized(std::string_view s, bool at_origin, std::vector<int32_t>& out,
+                         bool protect_all = false) const;
+  std::vector<int32_t> encode_impl(std::string_view text, bool add_special, const Ranges* protect) const;
   void pretok(size_t step, std::string_view piece, bool at_origin, std::vector<int32_t>& out) const;
   template <class F>
   void split_piece(const PreTok& p, std::string_view s, bool at_origin, F&& f) const;
@@ -684,8 +690,17 @@ void HfTokenizer::parse_decoder(const Ctx& ctx, const json& j, const std::string
 // ---------------------------------------------------------------------------------------------
 // Encoding.
 
+namespace {
+bool overlaps(const Ranges& rs, size_t b, size_t e) {
+  for (const auto& [rb, re] : rs)
+    if (b < re && rb < e) return true;
+  return false;
+}
+}  // namespace
+
 void HfTokenizer::split_added(std::string_view s, const AddedMatcher& m,
-                              std::vector<Segment>& out) const {
+                              std::vector<Segment>& out, const Ranges* protect,
+                              bool protect_all) const {
   out.clear();
   size_t start_offset = 0;
   size_t i = 0;
@@ -702,6 +717,10 @@ void HfTokenizer::split_added(std::string_view s, const AddedMatcher& m,
     }
     size_t start = i, stop = i + len;
     const AddedToken& a = added_[k];
+    if (a.special && (protect_all || (protect && overlaps(*protect, start, stop)))) {
+      ++i;  // text, not the token: look for a match that starts later
+      continue;
+    }
     if (a.single_word) {
       bool start_space = true, stop_space = true;
       if (start > 0) {
@@ -907,13 +926,13 @@ void HfTokenizer::pretok(size_t step, std::string_view piece, bool at_origin,
 }
 
 void HfTokenizer::encode_normalized(std::string_view s, bool at_origin,
-                                    std::vector<int32_t>& out) const {
+                                    std::vector<int32_t>& out, bool protect_all) const {
   if (norm_matcher_.empty()) {
     pretok(0, s, at_origin, out);
     return;
   }
   std::vector<Segment> segs;
-  split_added(s, norm_matcher_, segs);
+  split_added(s, norm_matcher_, segs, nullptr, protect_all);
   for (const Segment& g : segs) {
     if (g.token >= 0) out.push_back(added_[g.token].id);
     else pretok(0, s.substr(g.begin, g.end - g.begin), at_origin && g.begin == 0, out);
@@ -921,27 +940,40 @@ void HfTokenizer::encode_normalized(std::string_view s, bool at_origin,
 }
 
 std::vector<int32_t> HfTokenizer::encode(std::string_view text, bool add_special) const {
+  return encode_impl(text, add_special, nullptr);
+}
+
+std::vector<int32_t> HfTokenizer::encode_protected(std::string_view text, const Ranges& protect) const {
+  return encode_impl(text, false, &protect);
+}
+
+std::vector<int32_t> HfTokenizer::encode_impl(std::string_view text, bool add_special,
+                                              const Ranges* protect) const {
   size_t bad = unicode::find_invalid_utf8(text);
   if (bad != std::string_view::npos)
     fail(Code::invalid_argument, "invalid UTF-8 in the text to tokenize at byte " + std::to_string(bad));
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 4);
-  auto run_text = [&](std::string_view s, bool at_origin) {
+  // Normalization moves offsets, so a text piece that touches a protected range matches no
+  // special normalized added token at all.
+  auto run_text = [&](size_t b, size_t e) {
+    const std::string_view s = text.substr(b, e - b);
+    const bool protect_all = protect && overlaps(*protect, b, e);
     if (normalizers_.empty()) {
-      encode_normalized(s, at_origin, out);
+      encode_normalized(s, b == 0, out, protect_all);
     } else {
       std::string n = normalize(s);
-      encode_normalized(n, at_origin, out);
+      encode_normalized(n, b == 0, out, protect_all);
     }
   };
   if (raw_matcher_.empty()) {
-    run_text(text, true);
+    run_text(0, text.size());
   } else {
     std::vector<Segment> segs;
-    split_added(text, raw_matcher_, segs);
+    split_added(text, raw_matcher_, segs, protect);
     for (const Segment& g : segs) {
       if (g.token >= 0) out.push_back(added_[g.token].id);
-      else run_text(text.substr(g.begin, g.end - g.begin), g.begin == 0);
+      else run_text(g.begin, g.end);
     }
   }
   if (add_special) {

@@ -64,6 +64,7 @@ std::string token_string(const json& cfg, const char* key, const std::string& or
 struct Config {
   bool present = false;
   std::string bos, eos, chat_template;
+  std::string template_family;  // maskkv_chat_template: a family named outright
   bool add_bos = true, add_eos = false;
   bool has_add_bos = false;
 };
@@ -97,6 +98,14 @@ Config read_config(const std::string& dir) {
       fail(Code::format, path + ": chat_template: expected a string or a list");
     }
   }
+  // maskkv's own key (Hugging Face ignores it): the family to render, for a model whose
+  // chat_template is absent or not one maskkv recognises.
+  if (auto it = j.find("maskkv_chat_template"); it != j.end() && !it->is_null()) {
+    const std::string v = it->is_string() ? it->get<std::string>() : "";
+    if (v != "llada" && v != "chatml" && v != "llama3")
+      fail(Code::format, path + ": maskkv_chat_template: expected \"llada\", \"chatml\" or \"llama3\"");
+    c.template_family = v;
+  }
   if (auto it = j.find("add_bos_token"); it != j.end() && it->is_boolean()) {
     c.add_bos = it->get<bool>();
     c.has_add_bos = true;
@@ -121,6 +130,7 @@ void apply_config(Tokenizer& t, const Config& c) {
     else if (t.token_to_id("<|start_header_id|>") >= 0 && t.token_to_id("<|eot_id|>") >= 0)
       name = t.token_to_id("<|startoftext|>") >= 0 ? "llada" : "llama3";
   }
+  if (!c.template_family.empty()) name = c.template_family;
   t.set_config(bos_id, bos, eos_id, eos, name);
   spm_set_add_special(t, c.has_add_bos ? c.add_bos : true, c.add_eos);
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace maskkv::tok {
@@ -20,6 +21,9 @@ struct ChatMessage {
   std::string role;     // "system", "user" or "assistant"
   std::string content;
 };
+
+// Byte ranges [begin, end) of a text.
+using Ranges = std::vector<std::pair<size_t, size_t>>;
 
 class Tokenizer {
  public:
@@ -66,6 +70,24 @@ class Tokenizer {
   std::string apply_chat_template(const std::vector<ChatMessage>& messages,
                                   bool add_generation_prompt,
                                   std::string_view template_name) const;
+  // Renders and tokenizes messages in one go. The template's markers become their special
+  // tokens; the text of the message contents is encoded as plain text (a "<|eot_id|>" typed by
+  // a user stays text) unless parse_special_in_content, which gives what encode() of the
+  // rendered text gives. No post-processor specials are added: the template carries the BOS.
+  std::vector<int32_t> encode_chat(const std::vector<ChatMessage>& messages,
+                                   bool add_generation_prompt, std::string_view template_name,
+                                   bool parse_special_in_content) const;
+  // The family a template name or file resolves to ("llada", "chatml", "llama3"): "" is the
+  // tokenizer's own (not_found when it names none); a name is checked; anything that looks like
+  // a path is read as a Jinja chat template and recognised, never interpreted (io, unsupported).
+  std::string resolve_chat_template(std::string_view template_name) const;
+
+  // encode(text, false), except that special added tokens whose text overlaps one of the
+  // protected byte ranges are not matched there: that text is tokenized as ordinary text.
+  virtual std::vector<int32_t> encode_protected(std::string_view text, const Ranges& protect) const {
+    (void)protect;  // SentencePiece never turns special-token text into the special token
+    return encode(text, false);
+  }
 
   // Set by the loader from tokenizer_config.json; not part of the thread-safe use.
   void set_config(int32_t bos_id, std::string bos_token, int32_t eos_id, std::string eos_token,

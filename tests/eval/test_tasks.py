@@ -83,7 +83,7 @@ def test_tokenizer_parity_with_engine(tok):
     rng = np.random.default_rng(8)
     texts = [synth.build(t, rng, 300, tok)["prompt"][len(synth.BOS):] for t in synth.TASKS]
     texts += ["Hello, world! 123 4567 it's  spaces\n\n\tx", "caf\u00e9 \u2603 <|mask|> a<|endoftext|>b"]
-    p = subprocess.run([BIN, "tokenize", "--model", MODEL], input="\n".join(json.dumps(t) for t in texts),
+    p = subprocess.run([BIN, "tokenize", "--model", MODEL, "--json-lines"], input="\n".join(json.dumps(t) for t in texts),
                        capture_output=True, text=True, check=True)
     got = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
     assert len(got) == len(texts)

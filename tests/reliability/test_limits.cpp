@@ -33,7 +33,7 @@ maskkv_generate_options options_for(int32_t policy, uint64_t limit) {
   o.block_length = 8;
   o.policy = policy;
   o.online = policy == MASKKV_POLICY_MASKKV;
-  o.budget = 24;
+  if (policy != MASKKV_POLICY_NONE && policy != MASKKV_POLICY_FULL) o.budget = 24;
   o.kv_memory_limit = limit;
   return o;
 }

@@ -50,12 +50,16 @@ std::vector<std::vector<float>> drive_vanilla(const std::shared_ptr<Model>& m, i
   return out;
 }
 
+// Options for policy p; the budget and the SnapKV window only where p uses them (elsewhere they
+// are refused as having no effect).
 CacheOptions with(Policy p, int budget) {
   CacheOptions o;
   o.policy = p;
-  o.budget = budget;
-  o.window = 4;
-  o.pool_kernel = 3;
+  if (evicts(p)) o.budget = budget;
+  if (p == Policy::snapkv || p == Policy::pyramidkv || p == Policy::squeezeattention || p == Policy::adakv) {
+    o.window = 4;
+    o.pool_kernel = 3;
+  }
   o.online = p == Policy::maskkv;
   return o;
 }
@@ -185,6 +189,20 @@ TEST(CachedRunner, BadOptions) {
   g.cache = with(Policy::full, 8);
   g.cfg_scale = 1.0;
   testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::unsupported, "classifier-free guidance");
+  g.cfg_scale = 0;
+  g.cache.budget = 8;  // policy full keeps everything: a budget would be ignored
+  testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::unsupported, "budget has no effect here");
+  g.cache = with(Policy::maskkv, 8);
+  g.cache.window = 8;
+  testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::unsupported, "window has no effect here");
+  g.cache = with(Policy::none, 8);
+  g.top_k = 5;  // the LLaDA sampler has no top-k
+  testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::unsupported, "top_k has no effect here");
+  g.top_k = 0;
+  g.sampler = SamplerKind::dream;
+  g.block_length = 0;
+  g.remasking = Remasking::random;  // the Dream sampler does not remask
+  testutil::expect_error([&] { Session(m, prompt(40), g); }, Code::unsupported, "remasking has no effect here");
   testutil::expect_error([] { parse_policy("h2o"); }, Code::invalid_argument, "unknown policy 'h2o'");
 }
 

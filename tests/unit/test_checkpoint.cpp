@@ -97,6 +97,38 @@ TEST(Checkpoint, SymlinkEscapingDirectory) {
   testutil::expect_error([&] { load(d.path()); }, Code::format, "outside the model directory");
 }
 
+TEST(Checkpoint, HuggingFaceCacheSnapshotLinksIntoItsOwnBlobs) {
+  // The hub's layout: models--org--name/snapshots/REV/FILE -> ../../blobs/HASH.
+  namespace fs = std::filesystem;
+  TempDir cache;
+  const fs::path repo = fs::path(cache.path()) / "models--org--tiny";
+  const fs::path snap = repo / "snapshots" / "0123abcd";
+  fs::create_directories(snap);
+  fs::create_directories(repo / "blobs");
+  TempDir src;
+  testutil::copy_model("llada_f32", src.path());
+  int k = 0;
+  for (const char* f : {"config.json", "model.safetensors"}) {
+    const std::string blob = "blob" + std::to_string(k++);
+    fs::copy_file(src.file(f), repo / "blobs" / blob);
+    fs::create_symlink(fs::path("../../blobs") / blob, snap / f);
+  }
+  load(snap.string());
+  // A link out of the cache repository is still refused, even from a snapshot.
+  TempDir outside;
+  fs::rename(repo / "blobs" / "blob1", outside.file("model.safetensors"));
+  fs::remove(snap / "model.safetensors");
+  fs::create_symlink(outside.file("model.safetensors"), snap / "model.safetensors");
+  testutil::expect_error([&] { load(snap.string()); }, Code::format, "outside the model directory");
+  // And so is a link into another repository's blobs.
+  const fs::path other = fs::path(cache.path()) / "models--org--other" / "blobs";
+  fs::create_directories(other);
+  fs::rename(outside.file("model.safetensors"), other / "blob1");
+  fs::remove(snap / "model.safetensors");
+  fs::create_symlink(other / "blob1", snap / "model.safetensors");
+  testutil::expect_error([&] { load(snap.string()); }, Code::format, "outside the model directory");
+}
+
 TEST(Checkpoint, MissingTensor) {
   TempDir d;
   with_config(d, "llada_f32", [](nlohmann::json& c) { c["n_layers"] = c["n_layers"].get<int>() + 1; });

@@ -9,6 +9,10 @@ namespace cli {
 void Args::parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "-h" && flags_.count("help")) {
+      set_.insert("help");
+      continue;
+    }
     if (a.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + a + "'");
     std::string name = a.substr(2), value;
     bool inline_value = false;
@@ -38,13 +42,20 @@ std::string Args::str(const std::string& name, const std::string& fallback) cons
 }
 
 int64_t Args::integer(const std::string& name, int64_t fallback) const {
+  return integer_in(name, fallback, INT32_MIN, INT32_MAX);
+}
+
+int64_t Args::integer_in(const std::string& name, int64_t fallback, int64_t lo, int64_t hi) const {
   auto it = values_.find(name);
   if (it == values_.end()) return fallback;
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(it->second.c_str(), &end, 10);
-  if (it->second.empty() || *end != '\0' || errno == ERANGE || v < INT32_MIN || v > INT32_MAX)
+  if (it->second.empty() || *end != '\0')
     throw UsageError("--" + name + " expects an integer, got '" + it->second + "'");
+  if (errno == ERANGE || v < lo || v > hi)
+    throw UsageError("--" + name + " " + it->second + " is out of range: it must be between " +
+                     std::to_string(lo) + " and " + std::to_string(hi));
   return v;
 }
 

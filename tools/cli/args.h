@@ -11,7 +11,7 @@
 
 namespace cli {
 
-// Thrown for usage errors; main prints the message and the command's usage, exit code 2.
+// Thrown for usage errors; the command prints the message and where to find help, exit code 2.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -26,6 +26,8 @@ class Args {
   bool has(const std::string& name) const { return values_.count(name) || set_.count(name); }
   std::string str(const std::string& name, const std::string& fallback = "") const;
   int64_t integer(const std::string& name, int64_t fallback) const;
+  // An integer in [lo, hi]; anything else is a usage error that names the range.
+  int64_t integer_in(const std::string& name, int64_t fallback, int64_t lo, int64_t hi) const;
   uint64_t unsigned_integer(const std::string& name, uint64_t fallback) const;
   double number(const std::string& name, double fallback) const;
   // One of `choices`, returned as its index.

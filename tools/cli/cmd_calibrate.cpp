@@ -20,7 +20,7 @@ const char* kUsage =
     "  --threads N --backend auto|cpu|cuda\n";
 
 std::vector<int32_t> sample_ids(const maskkv_model* model, const nlohmann::json& j, const std::string& where) {
-  if (j.is_string()) return cli::tokenize_prompt(model, j.get<std::string>(), false);
+  if (j.is_string()) return cli::tokenize_prompt(model, j.get<std::string>(), cli::ChatSpec{});
   if (j.is_object() && j.contains("prompt_ids") && j["prompt_ids"].is_array()) {
     std::vector<int32_t> ids;
     for (const auto& v : j["prompt_ids"]) {
@@ -30,14 +30,14 @@ std::vector<int32_t> sample_ids(const maskkv_model* model, const nlohmann::json&
     return ids;
   }
   if (j.is_object() && j.contains("prompt") && j["prompt"].is_string())
-    return cli::tokenize_prompt(model, j["prompt"].get<std::string>(), false);
+    return cli::tokenize_prompt(model, j["prompt"].get<std::string>(), cli::ChatSpec{});
   throw cli::Failure(where + ": expected a JSON string, {\"prompt\": ...} or {\"prompt_ids\": [...]}");
 }
 
 }  // namespace
 
 int cmd_calibrate(int argc, char** argv) {
-  return cli::run_command(kUsage, [&] {
+  return cli::run_command("calibrate", [&] {
     cli::Args args({"model", "data", "out", "gen-length", "limit", "threads", "backend"}, {"help"});
     args.parse(argc, argv);
     if (args.has("help")) {

@@ -5,90 +5,50 @@
 #include <vector>
 
 #include "commands.h"
+#include "generate_args.h"
 #include "common.h"
 #include "progress.h"
+#include "prompt_input.h"
 #include "text.h"
 
 namespace {
 
-const char* kUsage =
-    "usage: maskkv generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [options]\n"
-    "  --gen-length N        response length (default 64)\n"
-    "  --steps N             denoising steps (default gen-length)\n"
-    "  --block-length N      LLaDA block length (default gen-length)\n"
-    "  --sampler llada|dream the model family's own by default\n"
-    "  --remasking low_confidence|random       (LLaDA)\n"
-    "  --alg origin|maskgit_plus|topk_margin|entropy  (Dream, default entropy)\n"
-    "  --alg-temp X --temperature T --top-p P --top-k K --cfg-scale W\n"
-    "  --threshold TAU | --factor F            Fast-dLLM parallel commit rules\n"
-    "  --eos-logit-inf --eos-confidence-inf    LLaDA EOS options\n"
-    "  --rope-scaling X      NTK factor on the RoPE base for long prompts (default 1; 0 = auto)\n"
-    "  --chat                wrap the prompt in the model's chat template\n"
-    "  --policy none|full|maskkv|snapkv|pyramidkv|squeezeattention|adakv  (default none)\n"
-    "  --budget N            prompt K/V pairs kept per head, on average (default 256)\n"
-    "  --profile FILE        MaskKV profile from maskkv calibrate | --online\n"
-    "  --prompt-refresh N --response-refresh N --rho X   dLLM-Cache (0 = family defaults)\n"
-    "  --alpha X --beta X    MaskKV allocation (0.1, 0.4)\n"
-    "  --window N --pool-kernel N  SnapKV family (32, 7)\n"
-    "  --kv-memory-limit BYTES     refuse a generation whose K/V cache could exceed it\n"
-    "  --seed S --backend auto|cpu|cuda --threads N --json\n";
-
-maskkv_generate_options read_options(const cli::Args& a) {
-  maskkv_generate_options o;
-  maskkv_generate_default_options(&o);
-  o.gen_length = static_cast<int32_t>(a.integer("gen-length", o.gen_length));
-  o.steps = static_cast<int32_t>(a.integer("steps", o.steps));
-  o.block_length = static_cast<int32_t>(a.integer("block-length", o.block_length));
-  o.sampler = a.choice("sampler", {"auto", "llada", "dream"}, o.sampler);
-  o.remasking = a.choice("remasking", {"low_confidence", "random"}, o.remasking);
-  o.alg = a.choice("alg", {"origin", "maskgit_plus", "topk_margin", "entropy"}, o.alg);
-  o.alg_temp = static_cast<float>(a.number("alg-temp", o.alg_temp));
-  o.temperature = static_cast<float>(a.number("temperature", o.temperature));
-  o.top_p = static_cast<float>(a.number("top-p", o.top_p));
-  o.top_k = static_cast<int32_t>(a.integer("top-k", o.top_k));
-  o.cfg_scale = static_cast<float>(a.number("cfg-scale", o.cfg_scale));
-  o.threshold = static_cast<float>(a.number("threshold", o.threshold));
-  o.factor = static_cast<float>(a.number("factor", o.factor));
-  o.eos_logit_inf = a.has("eos-logit-inf");
-  o.eos_confidence_inf = a.has("eos-confidence-inf");
-  o.seed = a.unsigned_integer("seed", o.seed);
-  o.rope_scaling = static_cast<float>(a.number("rope-scaling", o.rope_scaling));
-  o.policy = a.choice("policy", {"none", "full", "maskkv", "snapkv", "pyramidkv", "squeezeattention", "adakv"},
-                      o.policy);
-  o.budget = static_cast<int32_t>(a.integer("budget", o.budget));
-  o.online = a.has("online");
-  o.prompt_refresh = static_cast<int32_t>(a.integer("prompt-refresh", o.prompt_refresh));
-  o.response_refresh = static_cast<int32_t>(a.integer("response-refresh", o.response_refresh));
-  o.rho = static_cast<float>(a.number("rho", o.rho));
-  o.alpha = static_cast<float>(a.number("alpha", o.alpha));
-  o.beta = static_cast<float>(a.number("beta", o.beta));
-  o.window = static_cast<int32_t>(a.integer("window", o.window));
-  o.pool_kernel = static_cast<int32_t>(a.integer("pool-kernel", o.pool_kernel));
-  o.kv_memory_limit = a.unsigned_integer("kv-memory-limit", o.kv_memory_limit);
-  return o;
-}
+const std::string kUsage =
+    std::string("usage: maskkv generate --model DIR (--prompt TEXT | --prompt-file FILE | --prompt-ids 1,2,3) [options]\n"
+                "  --prompt TEXT         the prompt; '-' reads it from standard input\n"
+                "  --prompt-file FILE    the prompt from a file ('-' = standard input): for long prompts\n"
+                "  --chat                wrap the prompt in the model's chat template\n"
+                "  --chat-template NAME|FILE  llada, chatml, llama3, or a Jinja template file of one (implies --chat)\n"
+                "  --system TEXT         a system message before the prompt (implies --chat)\n"
+                "  --parse-special       let special-token text in the prompt (\"<|eot_id|>\") become the token\n"
+                "  --json                one JSON object on stdout\n"
+                "  --quiet               no progress bar and no statistics on stderr\n") +
+    cli::kGenerateOptionsHelp;
 
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
-  return cli::run_command(kUsage, [&] {
-    cli::Args args({"model", "prompt", "prompt-ids", "gen-length", "steps", "block-length",
-                    "sampler", "remasking", "alg", "alg-temp", "temperature", "top-p", "top-k",
-                    "cfg-scale", "threshold", "factor", "seed", "backend", "threads",
-                    "rope-scaling", "policy", "budget", "profile", "prompt-refresh", "response-refresh",
-                    "rho", "alpha", "beta", "window", "pool-kernel", "kv-memory-limit"},
-                   {"json", "chat", "eos-logit-inf", "eos-confidence-inf", "online", "help"});
+  return cli::run_command("generate", [&] {
+    std::set<std::string> options = cli::generate_option_names(), flags = cli::generate_flag_names();
+    options.insert({"model", "prompt", "prompt-file", "prompt-ids", "chat-template", "system"});
+    flags.insert({"json", "chat", "parse-special", "quiet", "help"});
+    cli::Args args(options, flags);
     args.parse(argc, argv);
     if (args.has("help")) {
-      std::fputs(kUsage, stdout);
+      std::fputs(kUsage.c_str(), stdout);
       return 0;
     }
     if (!args.has("model")) throw cli::UsageError("--model is required");
-    if (args.has("prompt") == args.has("prompt-ids"))
-      throw cli::UsageError("give exactly one of --prompt and --prompt-ids");
-    maskkv_generate_options opts = read_options(args);
+    if (cli::has_text_prompt(args) == args.has("prompt-ids"))
+      throw cli::UsageError("give exactly one of --prompt, --prompt-file and --prompt-ids");
+    const cli::ChatSpec chat = cli::read_chat_spec(args);
+    if (chat.enabled && args.has("prompt-ids"))
+      throw cli::UsageError("the chat options need a text prompt, not --prompt-ids");
+    maskkv_generate_options opts = cli::read_generate_options(args);
     const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
-    cli::ModelHandle m(args.str("model"), backend, static_cast<int>(args.integer("threads", 0)));
+    const std::string text_prompt = cli::has_text_prompt(args) ? cli::read_text_prompt(args) : "";
+    const bool quiet = args.has("quiet");
+    cli::ModelHandle m(args.str("model"), backend, static_cast<int>(args.integer_in("threads", 0, 0, 4096)));
 
     struct Profile {
       maskkv_profile* p = nullptr;
@@ -98,12 +58,10 @@ int cmd_generate(int argc, char** argv) {
       cli::check(maskkv_profile_load(m.model, args.str("profile").c_str(), &profile.p), "loading the profile");
       opts.profile = profile.p;
     }
-    std::vector<int32_t> prompt = args.has("prompt")
-                                      ? cli::tokenize_prompt(m.model, args.str("prompt"), args.has("chat"))
-                                      : args.int_list("prompt-ids");
+    std::vector<int32_t> prompt = cli::has_text_prompt(args) ? cli::tokenize_prompt(m.model, text_prompt, chat)
+                                                             : args.int_list("prompt-ids");
     maskkv_session* session = nullptr;
-    cli::check(maskkv_session_begin(m.model, prompt.data(), prompt.size(), &opts, &session),
-               "starting generation");
+    cli::check_begin(maskkv_session_begin(m.model, prompt.data(), prompt.size(), &opts, &session));
     struct Free {
       maskkv_session* s;
       ~Free() { maskkv_session_free(s); }
@@ -111,7 +69,7 @@ int cmd_generate(int argc, char** argv) {
 
     maskkv_stats stats;
     stats.size = sizeof(stats);
-    cli::ProgressBar bar("denoising", opts.gen_length);
+    cli::ProgressBar bar("denoising", quiet ? 0 : opts.gen_length);
     int32_t done = 0;
     while (!done) {
       cli::check(maskkv_session_step(session, &done), "denoising step");
@@ -126,7 +84,7 @@ int cmd_generate(int argc, char** argv) {
     cli::check(maskkv_session_tokens(session, tokens.data(), tokens.size(), &n), "reading tokens");
     tokens.resize(n);
     std::string text;
-    const bool has_text = cli::detokenize(m.model, tokens, &text);
+    const bool has_text = cli::response_text(m.model, tokens, &text);
 
     if (args.has("json")) {
       nlohmann::json j;
@@ -158,6 +116,7 @@ int cmd_generate(int argc, char** argv) {
       for (int32_t t : tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
       std::printf("%s\n", ids.c_str());
     }
+    if (quiet) return 0;
     std::fprintf(stderr,
                  "%d steps, %d forward passes, %.3f s (prefill %.3f s), policy %s, %lld prompt K/V pairs kept, "
                  "K/V peak %.1f MiB, peak RSS %.1f MiB\n",

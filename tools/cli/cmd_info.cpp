@@ -15,7 +15,7 @@ const char* dtype_name(int d) { return d == MASKKV_DTYPE_BF16 ? "bf16" : d == MA
 }  // namespace
 
 int cmd_info(int argc, char** argv) {
-  return cli::run_command(kUsage, [&] {
+  return cli::run_command("info", [&] {
     cli::Args args({"model", "backend", "threads"}, {"json", "help"});
     args.parse(argc, argv);
     if (args.has("help")) {

@@ -1,6 +1,7 @@
-// `maskkv tokenize` and `maskkv detokenize`: JSON lines in, JSON lines out, through the C ABI.
-//   maskkv tokenize (--model DIR | --tokenizer FILE) [--add-special]
-//     stdin: one JSON string per line; stdout: one JSON array of ids per line.
+// `maskkv tokenize` and `maskkv detokenize`, through the C ABI.
+//   maskkv tokenize (--model DIR | --tokenizer FILE) [--add-special] [--json-lines]
+//     stdin: one text per line (with --json-lines: one JSON string per line, for texts that hold
+//     newlines); stdout: one JSON array of ids per line.
 //   maskkv detokenize (--model DIR | --tokenizer FILE) [--skip-special]
 //     stdin: one JSON array of ids per line; stdout: one JSON string per line.
 // Errors: a message on stderr and exit status 1; usage errors exit 2.
@@ -21,32 +22,39 @@ using json = nlohmann::json;
 struct Args {
   const char* path = nullptr;
   bool flag = false;
+  bool json_lines = false;
 };
 
-int usage(const char* cmd, const char* flag, const char* msg) {
-  if (msg) std::fprintf(stderr, "maskkv %s: %s\n", cmd, msg);
-  std::fprintf(stderr, "usage: maskkv %s (--model DIR | --tokenizer FILE) [%s]\n", cmd, flag);
-  return 2;
+int usage(const char* cmd, const char* flags, const char* msg) {
+  if (msg) {
+    std::fprintf(stderr, "maskkv %s: %s\nTry 'maskkv %s --help' for the options.\n", cmd, msg, cmd);
+    return 2;
+  }
+  std::fprintf(stdout, "usage: maskkv %s (--model DIR | --tokenizer FILE) %s\n", cmd, flags);
+  return 0;
 }
 
-// Returns -1 on success, else the exit status.
-int parse(int argc, char** argv, const char* cmd, const char* flag, Args& a) {
+// Returns -1 on success, else the exit status. json_flag: the spelling of --json-lines, or null
+// where the command has none.
+int parse(int argc, char** argv, const char* cmd, const char* flag, const char* json_flag,
+          const char* flags_help, Args& a) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "--model" || s == "--tokenizer") {
-      if (i + 1 >= argc) return usage(cmd, flag, (s + " needs a path").c_str());
-      if (a.path) return usage(cmd, flag, "give one of --model or --tokenizer");
+      if (i + 1 >= argc) return usage(cmd, flags_help, (s + " needs a path").c_str());
+      if (a.path) return usage(cmd, flags_help, "give one of --model or --tokenizer");
       a.path = argv[++i];
     } else if (s == flag) {
       a.flag = true;
+    } else if (json_flag && s == json_flag) {
+      a.json_lines = true;
     } else if (s == "-h" || s == "--help") {
-      usage(cmd, flag, nullptr);
-      return 0;
+      return usage(cmd, flags_help, nullptr);
     } else {
-      return usage(cmd, flag, ("unknown argument '" + s + "'").c_str());
+      return usage(cmd, flags_help, ("unknown argument '" + s + "'").c_str());
     }
   }
-  if (!a.path) return usage(cmd, flag, "--model DIR or --tokenizer FILE is required");
+  if (!a.path) return usage(cmd, flags_help, "--model DIR or --tokenizer FILE is required");
   return -1;
 }
 
@@ -91,17 +99,22 @@ int run_lines(const char* cmd, const Args& a, Convert&& convert) {
 int cmd_tokenize(int argc, char** argv) {
   const char* cmd = "tokenize";
   Args a;
-  if (int rc = parse(argc, argv, cmd, "--add-special", a); rc >= 0) return rc;
+  if (int rc = parse(argc, argv, cmd, "--add-special", "--json-lines",
+                     "[--add-special] [--json-lines]\n"
+                     "  stdin: one text per line (--json-lines: one JSON string per line); stdout: one\n"
+                     "  JSON array of ids per line. --add-special adds the tokenizer's BOS/EOS.",
+                     a);
+      rc >= 0)
+    return rc;
   std::vector<int32_t> ids(256);
   return run_lines(cmd, a, [&](maskkv_tokenizer* tok, const std::string& line, const std::string& where,
                                std::string& out) {
-    std::string text;
-    try {
-      json j = json::parse(line);
-      if (!j.is_string()) throw std::runtime_error("expected a JSON string");
+    std::string text = line;
+    if (a.json_lines) {
+      json j = json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_string())
+        return error(cmd, where + "not a JSON string (with --json-lines each line is one, e.g. \"Hello\\nworld\")");
       text = j.get<std::string>();
-    } catch (const std::exception& e) {
-      return error(cmd, where + e.what());
     }
     size_t n = 0;
     maskkv_status st = maskkv_tokenize(tok, text.data(), text.size(), a.flag, ids.data(), ids.size(), &n);
@@ -123,22 +136,24 @@ int cmd_tokenize(int argc, char** argv) {
 int cmd_detokenize(int argc, char** argv) {
   const char* cmd = "detokenize";
   Args a;
-  if (int rc = parse(argc, argv, cmd, "--skip-special", a); rc >= 0) return rc;
+  if (int rc = parse(argc, argv, cmd, "--skip-special", nullptr,
+                     "[--skip-special]\n"
+                     "  stdin: one JSON array of ids per line, e.g. [1,2,3]; stdout: one JSON string per line.",
+                     a);
+      rc >= 0)
+    return rc;
   std::string buf(1024, '\0');
   return run_lines(cmd, a, [&](maskkv_tokenizer* tok, const std::string& line, const std::string& where,
                                std::string& out) {
     std::vector<int32_t> ids;
-    try {
-      json j = json::parse(line);
-      if (!j.is_array()) throw std::runtime_error("expected a JSON array of ids");
-      for (const json& x : j) {
-        if (!x.is_number_integer()) throw std::runtime_error("expected integer ids");
-        long long v = x.get<long long>();
-        if (v < INT32_MIN || v > INT32_MAX) throw std::runtime_error("id " + std::to_string(v) + " does not fit in 32 bits");
-        ids.push_back(static_cast<int32_t>(v));
-      }
-    } catch (const std::exception& e) {
-      return error(cmd, where + e.what());
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) return error(cmd, where + "expected a JSON array of ids, e.g. [1,2,3]");
+    for (const json& x : j) {
+      if (!x.is_number_integer()) return error(cmd, where + "expected integer ids, got " + x.dump());
+      long long v = x.get<long long>();
+      if (v < INT32_MIN || v > INT32_MAX)
+        return error(cmd, where + "id " + std::to_string(v) + " does not fit in 32 bits");
+      ids.push_back(static_cast<int32_t>(v));
     }
     size_t n = 0;
     maskkv_status st = maskkv_detokenize(tok, ids.data(), ids.size(), a.flag, buf.data(), buf.size(), &n);

@@ -3,6 +3,7 @@
 #pragma once
 
 int cmd_generate(int argc, char** argv);
+int cmd_chat(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_calibrate(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);

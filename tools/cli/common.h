@@ -21,6 +21,14 @@ inline void check(maskkv_status status, const char* what) {
                   maskkv_status_name(status) + "]");
 }
 
+// check() for maskkv_session_begin: a prompt past the context also says how to widen it.
+inline void check_begin(maskkv_status status) {
+  if (status == MASKKV_ERR_OUT_OF_RANGE && std::string(maskkv_last_error()).find("exceeds the context") != std::string::npos)
+    throw Failure(std::string("starting generation: ") + maskkv_last_error() + " [" + maskkv_status_name(status) +
+                  "]; --rope-scaling 0 stretches the context to fit (LongLLaDA NTK scaling), or shorten the prompt");
+  check(status, "starting generation");
+}
+
 // Owns a loaded model.
 struct ModelHandle {
   maskkv_model* model = nullptr;
@@ -36,20 +44,22 @@ struct ModelHandle {
   ModelHandle& operator=(const ModelHandle&) = delete;
 };
 
-// Runs a subcommand body, mapping UsageError to exit 2 (with usage text) and Failure to exit 1.
+// Runs a subcommand body, mapping UsageError to exit 2 (one line, and where the help is) and
+// Failure to exit 1.
 template <class F>
-int run_command(const char* usage, F&& body);
+int run_command(const char* command, F&& body);
 
 }  // namespace cli
 
 #include "args.h"
 
 template <class F>
-int cli::run_command(const char* usage, F&& body) {
+int cli::run_command(const char* command, F&& body) {
   try {
     return body();
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "maskkv: %s\n\n%s", e.what(), usage);
+    std::fprintf(stderr, "maskkv %s: %s\nTry 'maskkv %s --help' for the options.\n", command, e.what(),
+                 command);
     return 2;
   } catch (const Failure& e) {
     std::fprintf(stderr, "maskkv: %s\n", e.what());

@@ -14,9 +14,10 @@ void usage(FILE* out) {
                "usage: maskkv <command> [options]\n\n"
                "commands:\n"
                "  generate    denoise a response for a prompt (maskkv generate --help)\n"
+               "  chat        a conversation, one message per line (maskkv chat --help)\n"
                "  info        describe a model directory\n"
                "  calibrate   measure a MaskKV profile on calibration prompts\n"
-               "  tokenize    JSON strings on stdin -> JSON id arrays on stdout\n"
+               "  tokenize    text lines (or JSON strings) on stdin -> JSON id arrays on stdout\n"
                "  detokenize  JSON id arrays on stdin -> JSON strings on stdout\n"
                "  version     print the library version\n",
                maskkv_version());
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   if (cmd == "generate") return cmd_generate(argc - 1, argv + 1);
+  if (cmd == "chat") return cmd_chat(argc - 1, argv + 1);
   if (cmd == "info") return cmd_info(argc - 1, argv + 1);
   if (cmd == "calibrate") return cmd_calibrate(argc - 1, argv + 1);
   if (cmd == "tokenize") return cmd_tokenize(argc - 1, argv + 1);
@@ -43,7 +45,6 @@ int main(int argc, char** argv) {
     usage(stdout);
     return 0;
   }
-  std::fprintf(stderr, "maskkv: unknown command '%s'\n\n", cmd.c_str());
-  usage(stderr);
+  std::fprintf(stderr, "maskkv: unknown command '%s'\nTry 'maskkv --help' for the commands.\n", cmd.c_str());
   return 2;
 }

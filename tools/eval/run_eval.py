@@ -81,8 +81,10 @@ class Progress:
 def run_cli(args, ids, policy, budget):
     cmd = [args.bin, "generate", "--model", args.model, "--prompt-ids", ",".join(map(str, ids)),
            "--gen-length", str(synth.GEN_LENGTH), "--steps", str(synth.GEN_LENGTH),
-           "--block-length", str(synth.GEN_LENGTH), "--policy", policy, "--budget", str(budget),
+           "--block-length", str(synth.GEN_LENGTH), "--policy", policy,
            "--threads", str(args.threads), "--json"]
+    if policy not in ("none", "full"):  # they keep every pair: a budget is refused there
+        cmd += ["--budget", str(budget)]
     if policy == "maskkv":
         cmd += ["--profile", args.profile] if args.profile else ["--online"]
     p = subprocess.run(cmd, capture_output=True, text=True)

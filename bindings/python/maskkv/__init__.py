@@ -11,9 +11,18 @@ A thin Pythonic layer over the C ABI (include/maskkv.h), whose one-to-one SWIG w
         for step in model.stream([1, 2, 3], gen_length=32, block_length=8):
             print(step.index, step.masks_left)
 
-Failures raise a subclass of :class:`maskkv.Error` carrying the C status and message. Calls into
-the engine release the GIL, so a model can be shared by threads and a session cancelled from
-another thread (:meth:`Session.cancel`).
+Failures raise a subclass of :class:`maskkv.Error` carrying the C status and message; where a
+Python exception means the same the class derives from it too (:class:`IoError` is an
+``OSError``, :class:`InvalidArgumentError` and :class:`OutOfRangeError` are ``ValueError`` subclasses,
+:class:`OutOfMemoryError` a ``MemoryError``). Calls into the engine release the GIL, so a model
+can be shared by threads and a session cancelled from another thread (:meth:`Session.cancel`);
+a generation runs step by step from Python, so Ctrl-C interrupts it within one step.
+
+Special tokens follow one rule everywhere: text becomes ids with the tokenizer's special tokens
+(BOS) added once (``Tokenizer.encode`` by default, ``generate("text")``, the CLI's ``--prompt``),
+never twice even when the text already starts with the BOS; a chat prompt is rendered by the
+template, which carries its own BOS, and the text of its messages is never parsed for special
+tokens unless ``parse_special=True``; ids are used as given.
 """
 
 from __future__ import annotations
@@ -126,7 +135,7 @@ class InvalidArgumentError(Error, ValueError):
     """MASKKV_ERR_INVALID_ARGUMENT: a bad option value or an inconsistent set."""
 
 
-class IoError(Error):
+class IoError(Error, OSError):
     """MASKKV_ERR_IO: a file or directory could not be opened or read."""
 
 
@@ -154,7 +163,7 @@ class CancelledError(Error):
     """MASKKV_ERR_CANCELLED: Session.cancel() was called."""
 
 
-class NotFoundError(Error):
+class NotFoundError(Error, LookupError):
     """MASKKV_ERR_NOT_FOUND: an optional part (tokenizer, chat template) is absent."""
 
 
@@ -302,6 +311,7 @@ def policy_from_name(name: str) -> Policy:
 
 
 __version__ = version()
+__license__ = "MIT OR Apache-2.0"  # LICENSE, LICENSE-APACHE, LICENSE-MIT in the source tree
 
 # ------------------------------------------------------------------------------------------------
 # Results
@@ -389,7 +399,8 @@ _FLOAT_OPTIONS = ("alg_temp", "temperature", "top_p", "cfg_scale", "threshold", 
 
 #: Every keyword that Model.generate / Model.stream accept.
 GENERATE_OPTIONS = tuple(_ENUM_OPTIONS) + _INT_OPTIONS + _BOOL_OPTIONS + _FLOAT_OPTIONS + (
-    "profile", "chat")
+    "profile", "chat", "chat_template", "system", "parse_special")
+_PROMPT_OPTIONS = ("chat", "chat_template", "system", "parse_special")
 
 
 def _enum_value(kind: type, name: str, value: Any) -> int:
@@ -405,7 +416,8 @@ def _enum_value(kind: type, name: str, value: Any) -> int:
     return int(value)
 
 
-def _generate_options(options: Dict[str, Any]) -> Tuple[Any, Optional["Profile"]]:
+def _generate_options(options: Dict[str, Any],
+                      model: Optional["Model"] = None) -> Tuple[Any, Optional["Profile"]]:
     opts = capi.maskkv_generate_options()  # holds maskkv_generate_default_options()
     profile = None
     for key, value in options.items():
@@ -418,8 +430,10 @@ def _generate_options(options: Dict[str, Any]) -> Tuple[Any, Optional["Profile"]
         elif key in _FLOAT_OPTIONS:
             setattr(opts, key, float(value))
         elif key == "profile":
+            if isinstance(value, (str, os.PathLike)) and model is not None:
+                value = Profile(model, value)  # a path: loaded for this model
             if value is not None and not isinstance(value, Profile):
-                raise TypeError("profile must be a maskkv.Profile or None")
+                raise TypeError("profile must be a maskkv.Profile, the path of one, or None")
             profile = value
             opts.profile = value._h() if value is not None else None
         else:
@@ -461,12 +475,25 @@ def _detokenize(tokenizer: Any, ids: Any, skip_special: bool) -> bytes:
 
 
 def _response_text(model_handle: Any, tokens: np.ndarray) -> Optional[str]:
-    """The response decoded by the model's own tokenizer; None without one."""
+    """The response decoded by the model's own tokenizer, up to the first end-of-sequence or
+    end-of-turn token (the ids themselves stay complete); None without a tokenizer."""
     st, tok = capi.maskkv_model_get_tokenizer(model_handle)
     if st == capi.MASKKV_ERR_NOT_FOUND:
         return None
     _check(st)
-    return _detokenize(tok, tokens, True).decode("utf-8", "replace")
+    info = capi.maskkv_model_info()
+    _check(capi.maskkv_model_get_info(model_handle, info))
+    ends = {info.eos_id, info.eot_id} - {-1}
+    stop = next((i for i, t in enumerate(tokens.tolist()) if t in ends), len(tokens))
+    return _detokenize(tok, tokens[:stop], True).decode("utf-8", "replace")
+
+
+def _messages(messages: Iterable[Message]) -> List[Tuple[str, str]]:
+    return [(m["role"], m["content"]) if isinstance(m, dict) else (m[0], m[1]) for m in messages]
+
+
+def _template(template: Optional[Union[str, os.PathLike]]) -> Optional[str]:
+    return None if template is None else os.fspath(template)
 
 
 class Tokenizer(_Native):
@@ -490,8 +517,11 @@ class Tokenizer(_Native):
         t._own(handle, None, owner)  # freed with the model
         return t
 
-    def encode(self, text: Union[str, bytes], add_special: bool = False) -> np.ndarray:
-        """Text (str, or UTF-8 bytes) to a numpy int32 array of ids."""
+    def encode(self, text: Union[str, bytes], add_special: bool = True) -> np.ndarray:
+        """Text (str, or UTF-8 bytes) to a numpy int32 array of ids. ``add_special`` (default,
+        as in Hugging Face and as ``Model.generate("text")`` does) adds the tokenizer's BOS/EOS,
+        but no second BOS to text that already begins with one. Special-token text inside
+        ``text`` becomes the special token; for user content use :meth:`encode_chat`."""
         h = self._h()
         st, n = capi.maskkv_tokenize(h, text, int(add_special), None)
         if st not in (capi.MASKKV_OK, capi.MASKKV_ERR_BUFFER_TOO_SMALL):
@@ -511,13 +541,39 @@ class Tokenizer(_Native):
         own: ``errors`` is passed to bytes.decode."""
         return self.decode_bytes(ids, skip_special).decode("utf-8", errors)
 
-    def apply_chat_template(self, messages: Iterable[Message], template: Optional[str] = None,
+    def encode_chat(self, messages: Iterable[Message],
+                    template: Optional[Union[str, os.PathLike]] = None,
+                    add_generation_prompt: bool = True, parse_special: bool = False) -> np.ndarray:
+        """Renders messages with a chat template and tokenizes them: the template's markers and
+        BOS become special tokens, the messages' text stays text (a user typing "<|eot_id|>"
+        cannot end a turn) unless ``parse_special``. ``template`` as for
+        :meth:`apply_chat_template`."""
+        h = self._h()
+        msgs = _messages(messages)
+        opts = capi.maskkv_chat_options()
+        opts.add_generation_prompt = int(add_generation_prompt)
+        opts.parse_special = int(parse_special)
+        name = _template(template)
+        if name is not None:
+            opts.template_name = name
+        st, n = capi.maskkv_tokenize_chat(h, msgs, opts, None)
+        if st not in (capi.MASKKV_OK, capi.MASKKV_ERR_BUFFER_TOO_SMALL):
+            raise _error(st)
+        ids = np.empty(n, dtype=np.int32)
+        if n:
+            st, n = capi.maskkv_tokenize_chat(h, msgs, opts, ids)
+            _check(st)
+        return ids[:n]
+
+    def apply_chat_template(self, messages: Iterable[Message],
+                            template: Optional[Union[str, os.PathLike]] = None,
                             add_generation_prompt: bool = True) -> str:
         """Renders messages ({"role", "content"} dicts or (role, content) pairs) with the chat
-        template the tokenizer names, or ``template`` ("llada", "chatml", "llama3")."""
+        template the tokenizer names, or ``template``: "llada", "chatml", "llama3", or the path
+        of a Jinja chat template file of one of those families."""
         h = self._h()
-        msgs = [(m["role"], m["content"]) if isinstance(m, dict) else (m[0], m[1])
-                for m in messages]
+        template = _template(template)
+        msgs = _messages(messages)
         st, n = capi.maskkv_apply_chat_template(h, template, msgs, int(add_generation_prompt),
                                                 None)
         if st not in (capi.MASKKV_OK, capi.MASKKV_ERR_BUFFER_TOO_SMALL):
@@ -586,18 +642,35 @@ class Model(_Native):
         st, _ = capi.maskkv_model_get_tokenizer(self._h())
         return st == capi.MASKKV_OK
 
-    def encode_prompt(self, prompt: Any, chat: bool = False) -> np.ndarray:
-        """Token ids for a prompt: a str goes through the model's tokenizer (with its chat
-        template when ``chat``), anything else is taken as ids."""
-        if isinstance(prompt, str):
-            tok = self.tokenizer
-            if chat:
-                text = tok.apply_chat_template([("user", prompt)], add_generation_prompt=True)
-                return tok.encode(text, add_special=False)
-            return tok.encode(prompt, add_special=True)
+    def encode_prompt(self, prompt: Any, chat: bool = False,
+                      chat_template: Optional[Union[str, os.PathLike]] = None,
+                      system: Optional[str] = None, parse_special: bool = False) -> np.ndarray:
+        """Token ids for a prompt. A str goes through the model's tokenizer with its special
+        tokens (BOS) once. With ``chat`` (implied by ``chat_template`` or ``system``) the prompt
+        is a user message, or a list of messages ({"role", "content"} dicts or (role, content)
+        pairs), rendered with the chat template (the model's own, or ``chat_template``: a name
+        or a template file) after an optional ``system`` message; their text is not parsed for
+        special tokens unless ``parse_special``. Anything else is taken as ids."""
+        chat = chat or chat_template is not None or system is not None
         if chat:
-            raise ValueError("chat=True needs a text prompt")
+            if isinstance(prompt, str):
+                messages: List[Tuple[str, str]] = [("user", prompt)]
+            elif isinstance(prompt, (list, tuple)) and all(isinstance(m, (dict, tuple)) for m in prompt):
+                messages = _messages(prompt)
+            else:
+                raise ValueError("a chat prompt is text or a list of (role, content) messages")
+            if system is not None:
+                messages = [("system", system)] + messages
+            return self.tokenizer.encode_chat(messages, chat_template, True, parse_special)
+        if parse_special:
+            raise ValueError("parse_special applies to chat prompts (plain text is always parsed)")
+        if isinstance(prompt, str):
+            return self.tokenizer.encode(prompt, add_special=True)
         return _ids(prompt)
+
+    def _prompt(self, prompt: Any, options: Dict[str, Any]) -> np.ndarray:
+        kw = {k: options.pop(k) for k in _PROMPT_OPTIONS if k in options}
+        return self.encode_prompt(prompt, **kw)
 
     def _text(self, tokens: np.ndarray) -> Optional[str]:
         return _response_text(self._h(), tokens)
@@ -609,22 +682,17 @@ class Model(_Native):
         ``prompt``: token ids (list, tuple, numpy array) or text (needs a tokenizer).
         ``options``: the fields of maskkv_generate_options by name (gen_length, steps,
         block_length, sampler, remasking, alg, temperature, top_p, top_k, cfg_scale, threshold,
-        factor, seed, policy, budget, profile, ...); enum fields take names ("random",
-        "maskkv") or values; ``chat=True`` renders a text prompt with the chat template.
+        factor, seed, policy, budget, profile (a :class:`Profile` or its path), ...); enum fields
+        take names ("random", "maskkv") or values. ``chat=True``, ``chat_template=``,
+        ``system=`` and ``parse_special=`` make it a chat prompt (see :meth:`encode_prompt`).
+        An option that would have no effect (``top_k`` with the LLaDA sampler, ``budget`` with
+        policy "none", ...) raises :class:`UnsupportedError` saying why.
+
+        The generation runs one step per call into the engine, so KeyboardInterrupt (Ctrl-C)
+        stops it within one step.
         """
-        chat = bool(options.pop("chat", False))
-        ids = self.encode_prompt(prompt, chat)
-        opts, profile = _generate_options(options)
-        # The response is gen_length ids; the size query covers any other answer.
-        tokens = np.empty(max(int(opts.gen_length), 0), dtype=np.int32)
-        stats = capi.maskkv_stats()
-        st, n = capi.maskkv_generate(self._h(), ids, opts, tokens, stats)
-        if st == capi.MASKKV_ERR_BUFFER_TOO_SMALL:
-            tokens = np.empty(n, dtype=np.int32)
-            st, n = capi.maskkv_generate(self._h(), ids, opts, tokens, stats)
-        _check(st)
-        del profile  # kept alive until here
-        return Generation(tokens[:n], self._text(tokens[:n]), Stats._from_c(stats), ids)
+        with self.stream(prompt, **options) as session:
+            return session.run()
 
     def stream(self, prompt: Any, **options: Any) -> "Session":
         """Begins a generation and returns its :class:`Session`, an iterator over the denoising
@@ -633,9 +701,8 @@ class Model(_Native):
             for step in model.stream(ids, gen_length=32):
                 print(step.index, step.masks_left)
         """
-        chat = bool(options.pop("chat", False))
-        ids = self.encode_prompt(prompt, chat)
-        opts, profile = _generate_options(options)
+        ids = self._prompt(prompt, options)
+        opts, profile = _generate_options(options, self)
         st, handle = capi.maskkv_session_begin(self._h(), ids, opts)
         _check(st)
         return Session._begun(handle, self, profile, ids)
@@ -755,7 +822,7 @@ class Calibrator(_Native):
         self._model = model
 
     def add(self, prompt: Any, chat: bool = False) -> None:
-        ids = self._model.encode_prompt(prompt, chat) if isinstance(prompt, str) else _ids(prompt)
+        ids = self._model.encode_prompt(prompt, chat) if isinstance(prompt, str) or chat else _ids(prompt)
         _check(capi.maskkv_calibrator_add(self._h(), ids))
 
     def save(self, path: Union[str, os.PathLike]) -> None:

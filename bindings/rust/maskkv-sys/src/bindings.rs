@@ -1519,3 +1519,106 @@ extern "C" {
         text_len: *mut usize,
     ) -> maskkv_status;
 }
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct maskkv_chat_options {
+    pub size: u32,
+    pub add_generation_prompt: i32,
+    pub template_name: *const ::std::os::raw::c_char,
+    pub parse_special: i32,
+}
+#[test]
+fn bindgen_test_layout_maskkv_chat_options() {
+    assert_eq!(
+        ::std::mem::size_of::<maskkv_chat_options>(),
+        24usize,
+        concat!("Size of: ", stringify!(maskkv_chat_options))
+    );
+    assert_eq!(
+        ::std::mem::align_of::<maskkv_chat_options>(),
+        8usize,
+        concat!("Alignment of ", stringify!(maskkv_chat_options))
+    );
+    fn test_field_size() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_chat_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_chat_options),
+                "::",
+                stringify!(size)
+            )
+        );
+    }
+    test_field_size();
+    fn test_field_add_generation_prompt() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_chat_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).add_generation_prompt) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_chat_options),
+                "::",
+                stringify!(add_generation_prompt)
+            )
+        );
+    }
+    test_field_add_generation_prompt();
+    fn test_field_template_name() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_chat_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).template_name) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_chat_options),
+                "::",
+                stringify!(template_name)
+            )
+        );
+    }
+    test_field_template_name();
+    fn test_field_parse_special() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_chat_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).parse_special) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_chat_options),
+                "::",
+                stringify!(parse_special)
+            )
+        );
+    }
+    test_field_parse_special();
+}
+extern "C" {
+    pub fn maskkv_chat_default_options(options: *mut maskkv_chat_options);
+}
+extern "C" {
+    pub fn maskkv_tokenize_chat(
+        tokenizer: *const maskkv_tokenizer,
+        messages: *const maskkv_chat_message,
+        n_messages: usize,
+        options: *const maskkv_chat_options,
+        ids: *mut i32,
+        capacity: usize,
+        n_ids: *mut usize,
+    ) -> maskkv_status;
+}

@@ -617,18 +617,31 @@ impl Model {
     /// Prompt ids for text: tokenized with BOS/EOS as the tokenizer adds them, or rendered with
     /// the chat template first when `chat` (`Status::NotFound` without a tokenizer).
     pub fn encode_prompt(&self, text: &str, chat: bool) -> Result<Vec<i32>> {
-        let tok = self.tokenizer()?;
         if chat {
-            let rendered = tok.apply_chat_template(&[ChatMessage::user(text)], None, true)?;
-            tok.encode(&rendered, false)
+            self.encode_chat_prompt(text, &ChatOptions::default())
         } else {
-            tok.encode(text, true)
+            self.tokenizer()?.encode(text, true)
         }
     }
 
+    /// Token ids for `text` as a user message after `options.system` (if any), rendered with
+    /// `options.template` or the model's own chat template. The text is not parsed for special
+    /// tokens unless `options.parse_special`.
+    pub fn encode_chat_prompt(&self, text: &str, options: &ChatOptions<'_>) -> Result<Vec<i32>> {
+        let mut messages = Vec::new();
+        if let Some(system) = options.system {
+            messages.push(ChatMessage::system(system));
+        }
+        messages.push(ChatMessage::user(text));
+        self.tokenizer()?.encode_chat(&messages, options)
+    }
+
+    /// The response as text: up to the first end-of-sequence or end-of-turn token.
     fn text(&self, tokens: &[i32]) -> Result<Option<String>> {
+        let info = self.info()?;
+        let end = tokens.iter().position(|&t| t == info.eos_id || (info.eot_id >= 0 && t == info.eot_id));
         match self.tokenizer() {
-            Ok(t) => t.decode(tokens, true).map(Some),
+            Ok(t) => t.decode(&tokens[..end.unwrap_or(tokens.len())], true).map(Some),
             Err(e) if e.status == Status::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -660,6 +673,11 @@ impl Model {
     /// `generate` on a text prompt (needs a tokenizer).
     pub fn generate_text(&self, prompt: &str, chat: bool, options: &GenerateOptions<'_>) -> Result<Generation> {
         self.generate(&self.encode_prompt(prompt, chat)?, options)
+    }
+
+    /// `generate` on a chat prompt (see [`Model::encode_chat_prompt`]).
+    pub fn generate_chat(&self, prompt: &str, chat: &ChatOptions<'_>, options: &GenerateOptions<'_>) -> Result<Generation> {
+        self.generate(&self.encode_chat_prompt(prompt, chat)?, options)
     }
 
     /// Begins a generation (`maskkv_session_begin`). The session iterates over its steps.
@@ -853,6 +871,27 @@ impl<'a> ChatMessage<'a> {
     }
 }
 
+/// How messages become a chat prompt ([`Tokenizer::encode_chat`], [`Model::encode_chat_prompt`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChatOptions<'a> {
+    /// "llada", "chatml", "llama3", or the path of a Jinja chat template file of one of those
+    /// families; `None` (default): the tokenizer's own.
+    pub template: Option<&'a str>,
+    /// A system message put first by [`Model::encode_chat_prompt`]; `None` (default): none.
+    pub system: Option<&'a str>,
+    /// End with the assistant's header (default true).
+    pub add_generation_prompt: bool,
+    /// Let special-token text inside the messages ("<|eot_id|>") become the special token;
+    /// default false, so that user text cannot inject turn markers.
+    pub parse_special: bool,
+}
+
+impl Default for ChatOptions<'_> {
+    fn default() -> Self {
+        ChatOptions { template: None, system: None, add_generation_prompt: true, parse_special: false }
+    }
+}
+
 /// A tokenizer: [`Tokenizer::load`] owns one (freed on drop), [`Model::tokenizer`] borrows the
 /// model's. Tokenizing only reads it, so it is `Send + Sync` like the model that holds one.
 pub struct Tokenizer<'a> {
@@ -891,7 +930,9 @@ impl Tokenizer<'static> {
 }
 
 impl Tokenizer<'_> {
-    /// Text to ids; `add_special` adds BOS/EOS as the tokenizer's post-processor says.
+    /// Text to ids; `add_special` adds BOS/EOS as the tokenizer's post-processor says (never a
+    /// second BOS to text that already begins with one). Special-token text in `text` becomes
+    /// the special token; for user content use [`Tokenizer::encode_chat`].
     pub fn encode(&self, text: &str, add_special: bool) -> Result<Vec<i32>> {
         self.encode_bytes(text.as_bytes(), add_special)
     }
@@ -917,8 +958,34 @@ impl Tokenizer<'_> {
         Ok(String::from_utf8_lossy(&self.decode_bytes(ids, skip_special)?).into_owned())
     }
 
+    /// Renders messages with a chat template and tokenizes them (`maskkv_tokenize_chat`): the
+    /// template's markers and BOS become special tokens, the messages' text stays text unless
+    /// `options.parse_special`. `options.system` is not used here (put it in `messages`).
+    pub fn encode_chat(&self, messages: &[ChatMessage<'_>], options: &ChatOptions<'_>) -> Result<Vec<i32>> {
+        let owned: Vec<(CString, CString)> = messages
+            .iter()
+            .map(|m| Ok((cstring(m.role, "role")?, cstring(m.content, "content")?)))
+            .collect::<Result<_>>()?;
+        let c: Vec<sys::maskkv_chat_message> = owned
+            .iter()
+            .map(|(r, c)| sys::maskkv_chat_message { role: r.as_ptr(), content: c.as_ptr() })
+            .collect();
+        let name = options.template.map(|t| cstring(t, "template")).transpose()?;
+        let mut o = unsafe {
+            let mut o = std::mem::MaybeUninit::<sys::maskkv_chat_options>::uninit();
+            sys::maskkv_chat_default_options(o.as_mut_ptr());
+            o.assume_init()
+        };
+        o.template_name = name.as_ref().map_or(ptr::null(), |n| n.as_ptr());
+        o.add_generation_prompt = options.add_generation_prompt as i32;
+        o.parse_special = options.parse_special as i32;
+        let t = self.ptr.as_ptr();
+        size_query(|buf, cap, n| unsafe { sys::maskkv_tokenize_chat(t, c.as_ptr(), c.len(), &o, buf, cap, n) })
+    }
+
     /// Renders messages with a chat template: `None` picks the one the tokenizer's directory
-    /// names; "llada", "chatml" (Dream) and "llama3" override.
+    /// names; "llada", "chatml" (Dream), "llama3" or the path of a Jinja template file of one of
+    /// those families override.
     pub fn apply_chat_template(&self, messages: &[ChatMessage<'_>], template: Option<&str>,
                                add_generation_prompt: bool) -> Result<String> {
         let owned: Vec<(CString, CString)> = messages

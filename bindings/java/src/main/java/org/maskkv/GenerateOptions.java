@@ -16,6 +16,9 @@ public final class GenerateOptions {
   private final maskkv_generate_options c = new maskkv_generate_options(); // the C defaults
   private Profile profile;
   private boolean chat;
+  private String chatTemplate;
+  private String system;
+  private boolean parseSpecial;
 
   public GenerateOptions genLength(int v) { c.setGen_length(v); return this; }
   public GenerateOptions steps(int v) { c.setSteps(v); return this; }
@@ -47,8 +50,20 @@ public final class GenerateOptions {
   public GenerateOptions beta(float v) { c.setBeta(v); return this; }
   public GenerateOptions window(int v) { c.setWindow(v); return this; }
   public GenerateOptions poolKernel(int v) { c.setPool_kernel(v); return this; }
-  /** Render a text prompt with the tokenizer's chat template (ignored for id prompts). */
+  /** Render a text prompt with the tokenizer's chat template (an id prompt with it is refused). */
   public GenerateOptions chat(boolean v) { chat = v; return this; }
+  /**
+   * The chat template: "llada", "chatml", "llama3" or the path of a Jinja template file of one
+   * of them; null (default) for the tokenizer's own. Implies chat.
+   */
+  public GenerateOptions chatTemplate(String v) { chatTemplate = v; return this; }
+  /** A system message before the prompt; null (default) for none. Implies chat. */
+  public GenerateOptions system(String v) { system = v; return this; }
+  /**
+   * Let special-token text in the prompt ("&lt;|eot_id|&gt;") become the special token; by
+   * default a chat prompt's text stays text, so a user cannot inject turn markers.
+   */
+  public GenerateOptions parseSpecial(boolean v) { parseSpecial = v; return this; }
 
   public int genLength() { return c.getGen_length(); }
   public int steps() { return c.getSteps(); }
@@ -57,7 +72,11 @@ public final class GenerateOptions {
   public Policy policy() { return Policy.fromCode(c.getPolicy()); }
   public int budget() { return c.getBudget(); }
   public Profile profile() { return profile; }
-  public boolean chat() { return chat; }
+  /** True when the prompt is a chat prompt: chat, chatTemplate or system was set. */
+  public boolean chat() { return chat || chatTemplate != null || system != null; }
+  public String chatTemplate() { return chatTemplate; }
+  public String system() { return system; }
+  public boolean parseSpecial() { return parseSpecial; }
 
   /** The C struct, with the profile's handle filled in (valid while the profile is open). */
   maskkv_generate_options toC() {

@@ -89,12 +89,33 @@ public final class Model extends Handle {
    * rendered with the chat template first when chat is true.
    */
   public int[] encodePrompt(String prompt, boolean chat) {
+    return encodePrompt(prompt, new GenerateOptions().chat(chat));
+  }
+
+  /**
+   * Prompt ids for a text prompt under the chat settings of options (chat, chatTemplate,
+   * system, parseSpecial): a chat prompt is the system message (if any) and the prompt as a
+   * user message, rendered with the template; its text is not parsed for special tokens unless
+   * parseSpecial.
+   */
+  public int[] encodePrompt(String prompt, GenerateOptions options) {
     try (Tokenizer t = tokenizer()) {
-      if (chat) {
-        String text = t.applyChatTemplate(List.of(ChatMessage.user(prompt)), null, true);
-        return t.encode(text, false);
+      if (options.chat()) {
+        List<ChatMessage> messages = new java.util.ArrayList<>();
+        if (options.system() != null) messages.add(ChatMessage.system(options.system()));
+        messages.add(ChatMessage.user(prompt));
+        return t.encodeChat(messages, options.chatTemplate(), true, options.parseSpecial());
+      }
+      if (options.parseSpecial()) {
+        throw new IllegalArgumentException("parseSpecial applies to chat prompts");
       }
       return t.encode(prompt, true);
+    }
+  }
+
+  private static void refuseChatOptions(GenerateOptions options) {
+    if (options.chat() || options.parseSpecial()) {
+      throw new IllegalArgumentException("the chat options apply to text prompts, not to ids");
     }
   }
 
@@ -104,9 +125,22 @@ public final class Model extends Handle {
     int st = Capi.maskkv_model_get_tokenizer(ref.ptr(), out);
     if (st == CapiConstants.MASKKV_ERR_NOT_FOUND) return Optional.empty();
     Maskkv.check(st);
+    // The text stops at the first end-of-sequence or end-of-turn token (the ids stay complete).
+    int eos;
+    int eot;
+    maskkv_model_info c = new maskkv_model_info();
+    try {
+      Maskkv.check(Capi.maskkv_model_get_info(ref.ptr(), c));
+      eos = c.getEos_id();
+      eot = c.getEot_id();
+    } finally {
+      c.delete();
+    }
+    int end = 0;
+    while (end < tokens.length && tokens[end] != eos && !(eot >= 0 && tokens[end] == eot)) ++end;
     Tokenizer t = Tokenizer.borrowed(out[0], this);
     try {
-      return Optional.of(t.decode(tokens, true));
+      return Optional.of(t.decode(java.util.Arrays.copyOf(tokens, end), true));
     } finally {
       t.close();
     }
@@ -114,6 +148,11 @@ public final class Model extends Handle {
 
   /** Runs one generation to the end (maskkv_generate). */
   public Generation generate(int[] promptIds, GenerateOptions options) {
+    refuseChatOptions(options);
+    return generateIds(promptIds, options);
+  }
+
+  private Generation generateIds(int[] promptIds, GenerateOptions options) {
     maskkv_generate_options c = options.toC();
     int[] tokens = new int[Math.max(c.getGen_length(), 0)];
     long[] n = new long[1];
@@ -134,7 +173,7 @@ public final class Model extends Handle {
 
   /** A text prompt (needs a tokenizer: NOT_FOUND otherwise). */
   public Generation generate(String prompt, GenerateOptions options) {
-    return generate(encodePrompt(prompt, options.chat()), options);
+    return generateIds(encodePrompt(prompt, options), options);
   }
 
   /**
@@ -142,6 +181,11 @@ public final class Model extends Handle {
    * steps, pull-style: each next() runs one step.
    */
   public Session stream(int[] promptIds, GenerateOptions options) {
+    refuseChatOptions(options);
+    return streamIds(promptIds, options);
+  }
+
+  private Session streamIds(int[] promptIds, GenerateOptions options) {
     long[] out = new long[1];
     Profile profile = options.profile();
     Maskkv.check(Capi.maskkv_session_begin(ptr(), promptIds, options.toC(), out));
@@ -151,7 +195,7 @@ public final class Model extends Handle {
   }
 
   public Session stream(String prompt, GenerateOptions options) {
-    return stream(encodePrompt(prompt, options.chat()), options);
+    return streamIds(encodePrompt(prompt, options), options);
   }
 
   @Override

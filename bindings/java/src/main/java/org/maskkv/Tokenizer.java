@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.maskkv.capi.Capi;
 import org.maskkv.capi.CapiConstants;
+import org.maskkv.capi.maskkv_chat_options;
 
 /**
  * A tokenizer: a tokenizer.json, a SentencePiece .model, or a model directory holding either.
@@ -30,7 +31,11 @@ public final class Tokenizer extends Handle {
     return new Tokenizer(new NativeRef(ptr, null, owner.ref), owner);
   }
 
-  /** Text to ids; addSpecial adds BOS/EOS as the tokenizer's post-processor says. */
+  /**
+   * Text to ids; addSpecial adds BOS/EOS as the tokenizer's post-processor says (never a second
+   * BOS to text that already begins with one). Special-token text becomes the special token; for
+   * user content use {@link #encodeChat}.
+   */
   public int[] encode(String text, boolean addSpecial) {
     return encode(text.getBytes(StandardCharsets.UTF_8), addSpecial);
   }
@@ -69,8 +74,40 @@ public final class Tokenizer extends Handle {
   }
 
   /**
+   * Renders messages with a chat template and tokenizes them: the template's markers and BOS
+   * become special tokens, the messages' text stays text unless parseSpecial. templateName as
+   * for {@link #applyChatTemplate}.
+   */
+  public int[] encodeChat(List<ChatMessage> messages, String templateName,
+      boolean addGenerationPrompt, boolean parseSpecial) {
+    long p = ptr();
+    String[] flat = new String[messages.size() * 2];
+    for (int i = 0; i < messages.size(); ++i) {
+      flat[2 * i] = messages.get(i).role();
+      flat[2 * i + 1] = messages.get(i).content();
+    }
+    maskkv_chat_options o = new maskkv_chat_options();
+    try {
+      if (templateName != null) o.setTemplate_name(templateName);
+      o.setAdd_generation_prompt(addGenerationPrompt ? 1 : 0);
+      o.setParse_special(parseSpecial ? 1 : 0);
+      long[] n = new long[1];
+      int st = Capi.maskkv_tokenize_chat(p, flat, o, null, n);
+      if (st != CapiConstants.MASKKV_OK && st != CapiConstants.MASKKV_ERR_BUFFER_TOO_SMALL) {
+        throw Maskkv.error(st);
+      }
+      int[] ids = new int[Math.toIntExact(n[0])];
+      if (ids.length > 0) Maskkv.check(Capi.maskkv_tokenize_chat(p, flat, o, ids, n));
+      return ids;
+    } finally {
+      o.delete();
+    }
+  }
+
+  /**
    * Renders messages with a chat template: templateName null picks the one the tokenizer's
-   * directory names; "llada", "chatml" (Dream) and "llama3" override.
+   * directory names; "llada", "chatml" (Dream), "llama3" or the path of a Jinja template file
+   * of one of those families override.
    */
   public String applyChatTemplate(List<ChatMessage> messages, String templateName,
       boolean addGenerationPrompt) {
