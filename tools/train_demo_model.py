@@ -417,6 +417,12 @@ def export(model, tok, cfg, out, log):
         json.dump(cfg, f, indent=2)
         f.write("\n")
     tok.save(os.path.join(out, "tokenizer.json"))
+    with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
+        # The chat template maskkv applies for --chat: the family's own (the demo models know only
+        # the task format; the template is there so that chat works end to end).
+        json.dump({"bos_token": synth.BOS, "eos_token": synth.EOS, "mask_token": synth.MASK,
+                   "maskkv_chat_template": "chatml" if cfg.get("model_type") == "Dream" else "llada"}, f, indent=2)
+        f.write("\n")
     write_safetensors(os.path.join(out, "model.safetensors"), model.hf_tensors(), "BF16",
                       metadata={"format": "pt"})
     with open(os.path.join(out, "train_log.json"), "w") as f:
