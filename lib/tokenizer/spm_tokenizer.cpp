@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "tokenizer/spm_check.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
 
@@ -14,10 +15,17 @@ namespace {
 class SpmTokenizer final : public Tokenizer {
  public:
   explicit SpmTokenizer(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
+    std::ifstream f(path, std::ios::binary | std::ios::ate);
     if (!f) fail(Code::io, path + ": cannot open the SentencePiece model");
+    const std::streamoff size = f.tellg();
+    if (size < 0 || static_cast<uint64_t>(size) > kMaxTokenizerFileBytes)
+      fail(Code::format, path + ": " + std::to_string(size) + " bytes, above the " +
+                             std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
+    f.seekg(0);
     std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     if (bytes.empty()) fail(Code::format, path + ": empty SentencePiece model");
+    // libsentencepiece trusts the normalizer tables it is given; check them first.
+    check_spm_model(bytes, path);
     auto st = sp_.LoadFromSerializedProto(bytes);
     if (!st.ok())
       fail(Code::format, path + ": not a valid SentencePiece model (" + st.ToString() + ")");
