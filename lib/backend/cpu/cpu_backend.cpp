@@ -330,8 +330,9 @@ class CpuBackend final : public Backend {
 }  // namespace
 
 void check_thread_count(int n_threads) {
-  if (n_threads < 0 || n_threads > 1024)
-    fail(Code::invalid_argument, "n_threads = " + std::to_string(n_threads) + " is outside [0, 1024]");
+  if (n_threads < 0 || n_threads > kMaxThreads)
+    fail(Code::invalid_argument, "n_threads = " + std::to_string(n_threads) + " is outside [0, " +
+                                     std::to_string(kMaxThreads) + "]");
 }
 
 std::unique_ptr<Backend> make_cpu_backend(int n_threads) {
