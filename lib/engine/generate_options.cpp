@@ -11,10 +11,13 @@ namespace maskkv {
 
 namespace {
 
-// The shortest text that reads back as v (1e-09, not 0.000000).
+// The shortest text that reads back as v (1e-09, not 0.000000); as a float when v is one (the
+// C ABI's option fields are floats: 1e-10f prints as 1e-10, not 1.000000013351432e-10).
 std::string shortest(double v) {
   char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  const float f = static_cast<float>(v);
+  auto r = static_cast<double>(f) == v ? std::to_chars(buf, buf + sizeof buf, f)
+                                       : std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
 }
 
