@@ -14,16 +14,12 @@ namespace {
 
 class SpmTokenizer final : public Tokenizer {
  public:
-  explicit SpmTokenizer(const std::string& path) {
-    std::ifstream f(path, std::ios::binary | std::ios::ate);
-    if (!f) fail(Code::io, path + ": cannot open the SentencePiece model");
-    const std::streamoff size = f.tellg();
-    if (size < 0 || static_cast<uint64_t>(size) > kMaxTokenizerFileBytes)
-      fail(Code::format, path + ": " + std::to_string(size) + " bytes, above the " +
-                             std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
-    f.seekg(0);
-    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // `bytes`: a serialized ModelProto; `path` names it in messages.
+  SpmTokenizer(const std::string& bytes, const std::string& path) {
     if (bytes.empty()) fail(Code::format, path + ": empty SentencePiece model");
+    if (bytes.size() > kMaxTokenizerFileBytes)
+      fail(Code::format, path + ": " + std::to_string(bytes.size()) + " bytes, above the " +
+                             std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
     // libsentencepiece trusts the normalizer tables it is given; check them first.
     check_spm_model(bytes, path);
     auto st = sp_.LoadFromSerializedProto(bytes);
@@ -126,7 +122,19 @@ class SpmTokenizer final : public Tokenizer {
 }  // namespace
 
 std::shared_ptr<Tokenizer> load_sentencepiece_model(const std::string& path) {
-  return std::make_shared<SpmTokenizer>(path);
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) fail(Code::io, path + ": cannot open the SentencePiece model");
+  const std::streamoff size = f.tellg();
+  if (size < 0 || static_cast<uint64_t>(size) > kMaxTokenizerFileBytes)
+    fail(Code::format, path + ": " + std::to_string(size) + " bytes, above the " +
+                           std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
+  f.seekg(0);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return std::make_shared<SpmTokenizer>(bytes, path);
+}
+
+std::shared_ptr<Tokenizer> load_sentencepiece_bytes(const std::string& bytes, const std::string& origin) {
+  return std::make_shared<SpmTokenizer>(bytes, origin);
 }
 
 // Used by the loader to apply tokenizer_config.json's add_bos_token / add_eos_token.

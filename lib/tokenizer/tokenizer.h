@@ -103,6 +103,8 @@ constexpr uint64_t kMaxTokenizerFileBytes = uint64_t{64} << 20;
 std::shared_ptr<Tokenizer> load_hf_tokenizer_json(std::string_view json_text,
                                                   const std::string& origin);
 std::shared_ptr<Tokenizer> load_sentencepiece_model(const std::string& path);
+// A SentencePiece .model's bytes (tests, fuzzing); `origin` names it in messages.
+std::shared_ptr<Tokenizer> load_sentencepiece_bytes(const std::string& bytes, const std::string& origin);
 
 // The chat template families recognised in a tokenizer_config.json chat_template string;
 // returns "" when the template is none of them.
