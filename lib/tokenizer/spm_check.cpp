@@ -124,9 +124,24 @@ void check_charsmap(std::string_view blob, const std::string& field, const std::
 void check_spm_model(std::string_view model, const std::string& path) {
   std::optional<std::string_view> maps[2];  // normalizer, denormalizer
   Wire top(model, path);
+  size_t n_pieces = 0;
   while (!top.done()) {
     std::string_view payload;
     const uint32_t field = top.next(payload);
+    if (field == 1) {
+      // pieces[i].piece (field 1): darts-clone, which libsentencepiece builds its matchers
+      // with, throws on an empty key.
+      Wire piece(payload, path);
+      bool non_empty = false;
+      while (!piece.done()) {
+        std::string_view p;
+        if (piece.next(p) == 1) non_empty = !p.empty();
+      }
+      if (!non_empty)
+        fail(Code::format, path + ": pieces[" + std::to_string(n_pieces) + "].piece is missing or empty");
+      ++n_pieces;
+      continue;
+    }
     if (field != 3 && field != 5) continue;
     Wire spec(payload, path);
     while (!spec.done()) {

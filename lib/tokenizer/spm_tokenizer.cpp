@@ -22,7 +22,12 @@ class SpmTokenizer final : public Tokenizer {
                              std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
     // libsentencepiece trusts the normalizer tables it is given; check them first.
     check_spm_model(bytes, path);
-    auto st = sp_.LoadFromSerializedProto(bytes);
+    sentencepiece::util::Status st;
+    try {
+      st = sp_.LoadFromSerializedProto(bytes);
+    } catch (const std::exception& e) {  // its bundled darts-clone throws on some bad inputs
+      fail(Code::format, path + ": not a valid SentencePiece model (" + e.what() + ")");
+    }
     if (!st.ok())
       fail(Code::format, path + ": not a valid SentencePiece model (" + st.ToString() + ")");
     n_ = sp_.GetPieceSize();
