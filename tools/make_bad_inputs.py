@@ -422,6 +422,13 @@ class Catalogue:
         self.model_case("extra-layers-dream", "MASKKV_ERR_FORMAT", "'model.layers.7.mlp.up_proj.weight' belongs to layer 7",
                         "a stray tensor of layer 7 in a one-layer Dream model", family="dream", tensors=dx)
 
+        tied = dict(self.llada_cfg)
+        tied["weight_tying"] = True
+        self.model_case("tied-but-distinct-head", "MASKKV_ERR_FORMAT",
+                        "'model.transformer.ff_out.weight' differs from 'model.transformer.wte.weight'",
+                        "config.json ties the embeddings, the checkpoint has its own LM head (it was ignored)",
+                        cfg=tied)
+
         # config.json.
         def cfg_case(name, mut, status, message, note):
             c = dict(self.llada_cfg)

@@ -135,10 +135,20 @@ Weights bind_weights(const ModelSpec& s, const Checkpoint& c, bool scan_all_weig
   w.embed = b.matrix(n.embed, vocab, d);
   w.dtype = w.embed.dtype;
   w.final_norm = b.vector(n.final_norm, d);
-  if (s.tied_embeddings)
+  if (s.tied_embeddings) {
     w.lm_head = w.embed;
-  else
+    // A separate LM head that the tied config would ignore must be the embedding itself.
+    if (c.has(n.lm_head)) {
+      const TensorInfo& head = c.get(n.lm_head);
+      const TensorInfo& embed = c.get(n.embed);
+      if (head.shape != embed.shape || head.dtype != embed.dtype || head.nbytes != embed.nbytes ||
+          std::memcmp(head.data, embed.data, head.nbytes) != 0)
+        fail(Code::format, head.file + ": tensor '" + n.lm_head + "' differs from '" + n.embed +
+                               "', but config.json ties the embeddings: the LM head would be ignored");
+    }
+  } else {
     w.lm_head = b.matrix(n.lm_head, vocab, d);
+  }
   for (int i = 0; i < s.n_layers; ++i) {
     const std::string p = layer_prefix(s.family, i);
     LayerWeights L;
