@@ -15,7 +15,7 @@ namespace {
 class SpmTokenizer final : public Tokenizer {
  public:
   // `bytes`: a serialized ModelProto; `path` names it in messages.
-  SpmTokenizer(const std::string& bytes, const std::string& path) {
+  SpmTokenizer(const std::string& bytes, const std::string& path) : path_(path) {
     if (bytes.empty()) fail(Code::format, path + ": empty SentencePiece model");
     if (bytes.size() > kMaxTokenizerFileBytes)
       fail(Code::format, path + ": " + std::to_string(bytes.size()) + " bytes, above the " +
@@ -49,7 +49,8 @@ class SpmTokenizer final : public Tokenizer {
            "invalid UTF-8 in the text to tokenize at byte " + std::to_string(bad));
     std::vector<int> ids;
     auto st = sp_.Encode(absl::string_view(text.data(), text.size()), &ids);
-    if (!st.ok()) fail(Code::internal, "SentencePiece encode failed: " + st.ToString());
+    // A model that cannot cover the text (its pieces and normalizer disagree) is a bad file.
+    if (!st.ok()) fail(Code::format, path_ + ": SentencePiece cannot encode this text: " + st.ToString());
     std::vector<int32_t> out;
     out.reserve(ids.size() + 2);
     if (add_special && add_bos_ && bos_id_ >= 0) out.push_back(bos_id_);
@@ -70,7 +71,7 @@ class SpmTokenizer final : public Tokenizer {
       if (run.empty()) return;
       std::string text;
       auto st = sp_.Decode(run, &text);
-      if (!st.ok()) fail(Code::internal, "SentencePiece decode failed: " + st.ToString());
+      if (!st.ok()) fail(Code::format, path_ + ": SentencePiece cannot decode these ids: " + st.ToString());
       // SentencePiece drops the leading space (the dummy prefix) of its output; only the first
       // run of ordinary ids starts the text, so later runs keep theirs.
       if (!first_run) {
@@ -119,6 +120,7 @@ class SpmTokenizer final : public Tokenizer {
                                    std::to_string(n_) + ")");
   }
   sentencepiece::SentencePieceProcessor sp_;
+  std::string path_;  // the model file, for messages
   int32_t n_ = 0;
   bool add_bos_ = true;
   bool add_eos_ = false;
