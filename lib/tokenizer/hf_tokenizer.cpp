@@ -660,7 +660,7 @@ void HfTokenizer::parse_post(const Ctx& ctx, const json& j, const std::string& f
     if (id < 0 || id >= vocab_size_) ctx.bad(f, "id out of range");
     return static_cast<int32_t>(id);
   };
-  if (++post_components_ > kMaxComponents) too_many(ctx, field, "post-processors");
+  if (type != "Sequence" && ++post_components_ > kMaxComponents) too_many(ctx, field, "post-processors");
   if (type == "Sequence") {
     const json& list = ctx.obj(j, "processors", field);
     if (!list.is_array()) ctx.bad(field + ".processors", "expected an array");

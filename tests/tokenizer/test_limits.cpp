@@ -43,6 +43,14 @@ TEST(TokLimits, SixtyFourComponentsOfEachKindAndNoMore) {
   for (int i = 0; i < 40; ++i) inner["normalizers"].push_back({{"type", "NFC"}});
   j["normalizer"] = {{"type", "Sequence"}, {"normalizers", json::array({inner, inner})}};
   EXPECT_TOK_ERROR(load_json(j), Code::format, "more than 64 normalizers");
+  // Post-processors: 64 pass, 65 fail.
+  j = tiny_byte_level();
+  json post = {{"type", "Sequence"}, {"processors", json::array()}};
+  for (int i = 0; i < 64; ++i) post["processors"].push_back({{"type", "ByteLevel"}});
+  j["post_processor"] = post;
+  EXPECT_NO_THROW(load_json(j));
+  j["post_processor"]["processors"].push_back({{"type", "ByteLevel"}});
+  EXPECT_TOK_ERROR(load_json(j), Code::format, "post_processor.processors[64]: more than 64 post-processors");
 }
 
 TEST(TokLimits, NormalizerGrowthIsBoundedButRealGrowthPasses) {
