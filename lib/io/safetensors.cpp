@@ -131,7 +131,8 @@ std::map<std::string, TensorInfo> parse_safetensors(const uint8_t* data, size_t 
     t.dtype = parse_dtype(e["dtype"].get<std::string>(), file, name);
     uint64_t numel = 1;
     for (const auto& d : e["shape"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+      // (Values past INT64_MAX are unsigned: not negative, and caught as an overflow below.)
+      if (!d.is_number_integer() || (!d.is_number_unsigned() && d.get<int64_t>() < 0))
         bad(file, "tensor '" + name + "' has a shape entry that is not a non-negative integer");
       uint64_t v = d.get<uint64_t>();
       if (v != 0 && numel > std::numeric_limits<uint64_t>::max() / 4 / v)

@@ -104,6 +104,8 @@ struct Ctx {
       return def;
     }
     if (!it->is_number_integer()) bad(field + "." + key, "expected an integer");
+    if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+      bad(field + "." + key, std::to_string(it->get<uint64_t>()) + " is out of range");
     return it->get<int64_t>();
   }
   std::string type(const json& j, const std::string& field) const {
@@ -417,6 +419,9 @@ void HfTokenizer::parse_model(const Ctx& ctx, const json& m, bool byte_level) {
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer())
       ctx.bad("model.vocab[\"" + it.key() + "\"]", "expected an integer id");
+    // Read as unsigned when it is: 2^64-1 must not show as -1.
+    if (it.value().is_number_unsigned() && it.value().get<uint64_t>() >= (uint64_t{1} << 30))
+      ctx.bad("model.vocab[\"" + it.key() + "\"]", "id " + std::to_string(it.value().get<uint64_t>()) + " out of range");
     int64_t id = it.value().get<int64_t>();
     if (id < 0 || id >= (int64_t{1} << 30))
       ctx.bad("model.vocab[\"" + it.key() + "\"]", "id " + std::to_string(id) + " out of range");

@@ -2,6 +2,7 @@
 // growth of normalizer and decoder chains, added-token sizes, unbounded lookarounds, and the
 // SentencePiece normalizer tables. Each test also checks that real-world files stay accepted.
 #include <fstream>
+#include <limits>
 #include <iterator>
 
 #include "tok_test_util.h"
@@ -161,4 +162,13 @@ TEST(TokLimits, SentencePieceTablesAreCheckedBeforeUse) {
   // occurrence of a field is the one libsentencepiece uses, so an appended spec is checked too.
   EXPECT_TOK_ERROR(maskkv::tok::check_spm_model(model + with_map(std::string("\x08\0\0\0garbage!!", 13)), path),
                    Code::format, path + ": normalizer_spec.precompiled_charsmap");
+}
+
+TEST(TokLimits, HugeIdsAreReportedAsWritten) {
+  json j = tiny_byte_level();
+  j["model"]["vocab"]["hello"] = json(std::numeric_limits<uint64_t>::max());
+  EXPECT_TOK_ERROR(load_json(j), Code::format, "id 18446744073709551615 out of range");
+  j = tiny_byte_level();
+  j["added_tokens"][0]["id"] = json(std::numeric_limits<uint64_t>::max());
+  EXPECT_TOK_ERROR(load_json(j), Code::format, "added_tokens[0].id: 18446744073709551615 is out of range");
 }
