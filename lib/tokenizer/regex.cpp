@@ -3,6 +3,7 @@
 
 #include <pcre2.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/error.h"
@@ -43,11 +44,30 @@ bool starts(std::string_view p, size_t i, std::string_view prefix) {
   return p.compare(i, prefix.size(), prefix) == 0;
 }
 
-// True when p[i] == '{' opens a quantifier with no upper bound: {n,} or {,}.
-bool open_ended_brace(std::string_view p, size_t i) {
+// Most repetitions a quantifier inside a lookaround may allow ({0,255}), as PCRE2 bounds a
+// lookbehind's length: every match may rescan that many characters.
+constexpr long kMaxLookaroundRepeat = 255;
+
+// The upper bound of the quantifier that p[i] == '{' opens: -1 when unbounded ({n,} or {,}),
+// 0 when it is not a quantifier (a literal brace).
+long brace_upper_bound(std::string_view p, size_t i) {
   size_t j = i + 1;
-  while (j < p.size() && p[j] >= '0' && p[j] <= '9') ++j;
-  return j < p.size() && p[j] == ',' && j + 1 < p.size() && p[j + 1] == '}';
+  long lo = 0, hi = 0;
+  bool digits = false;
+  while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+    lo = std::min(lo * 10 + (p[j++] - '0'), 1000000L);
+    digits = true;
+  }
+  if (j < p.size() && p[j] == '}') return digits ? lo : 0;
+  if (j >= p.size() || p[j] != ',') return 0;
+  ++j;
+  if (j < p.size() && p[j] == '}') return -1;
+  bool hi_digits = false;
+  while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+    hi = std::min(hi * 10 + (p[j++] - '0'), 1000000L);
+    hi_digits = true;
+  }
+  return j < p.size() && p[j] == '}' && hi_digits ? hi : 0;
 }
 
 }  // namespace
@@ -56,7 +76,8 @@ void check_lookarounds(std::string_view p, const std::string& what) {
   // A lookahead does not consume what it reads: one whose body repeats without bound, like
   // a(?=[^b]*$), rescans the rest of the text at every match, quadratic in the text, and no
   // single match is long enough for PCRE2's limits to stop it. Lookarounds must therefore
-  // read a bounded number of characters: no *, +, {n,}, recursion or subroutine call inside.
+  // read a bounded number of characters: no *, +, {n,}, recursion or subroutine call inside,
+  // and no quantifier above {,255}.
   auto refuse = [&](const char* why) {
     fail(Code::unsupported, what + ": unsupported: a lookaround " + why +
                                 " (matching it costs time quadratic in the text; pattern: " +
@@ -120,8 +141,12 @@ void check_lookarounds(std::string_view p, const std::string& what) {
       }
       continue;
     }
-    if (looking && (c == '*' || c == '+' || (c == '{' && open_ended_brace(p, i))))
-      refuse("that repeats without bound");
+    if (looking && (c == '*' || c == '+')) refuse("that repeats without bound");
+    if (looking && c == '{') {
+      const long hi = brace_upper_bound(p, i);
+      if (hi < 0) refuse("that repeats without bound");
+      if (hi > kMaxLookaroundRepeat) refuse("that repeats more than 255 times");
+    }
   }
 }
 

@@ -117,10 +117,12 @@ TEST(TokLimits, UnboundedLookaroundsAreRefusedBoundedOnesAccepted) {
        {R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)",
         R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)",
         R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)",
-        "a(?=b{2,5})c*", "(?<=ab)c+", "[(?=a*)]+", "\\(?=a*\\)", "(?=a)(?:b+)", "\\Q(?=a*\\E+"})
+        "a(?=b{2,5})c*", "(?<=ab)c+", "[(?=a*)]+", "\\(?=a*\\)", "(?=a)(?:b+)", "\\Q(?=a*\\E+",
+        "a(?=[^b]{0,255}$)", "(?=x{3})", "(?=a{})"})
     EXPECT_NO_THROW(check_lookarounds(onig_to_pcre2(p), "p")) << p;
   for (const char* p : {"a(?=[^b]*$)", "x(?!y+z)", "(?=a{2,})", "(?<!a*)", "(*pla:a+)",
-                        "(*positive_lookahead:\\s+$)", "(?=(?1))(a)", "(?=(?:a|b)*c)", "(?=a(?R)?)"})
+                        "(*positive_lookahead:\\s+$)", "(?=(?1))(a)", "(?=(?:a|b)*c)", "(?=a(?R)?)",
+                        "a(?=[^b]{0,256}$)", "(?=x{300})", "(?!a{1,65535})"})
   {
     SCOPED_TRACE(p);
     EXPECT_TOK_ERROR(check_lookarounds(p, "p"), Code::unsupported, "p: unsupported: a lookaround");
