@@ -89,7 +89,7 @@ enum {
 typedef struct maskkv_model_options {
   uint32_t size;     /* sizeof(maskkv_model_options) */
   int32_t backend;   /* MASKKV_BACKEND_*; default AUTO */
-  int32_t n_threads; /* CPU threads; 0 = one per core (default) */
+  int32_t n_threads; /* CPU threads, 0 to 1024; 0 = one per core (default) */
 } maskkv_model_options;
 
 MASKKV_API void maskkv_model_default_options(maskkv_model_options* options);

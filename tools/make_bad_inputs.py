@@ -15,6 +15,7 @@ import argparse
 import filecmp
 import json
 import os
+import random
 import shutil
 import struct
 import sys
@@ -157,6 +158,63 @@ def tokenizer_json():
                       "vocab": vocab, "merges": ["h e", "l l", "he ll", "hell o"]},
             "added_tokens": [{"id": 300, "content": "<|eos|>", "single_word": False, "lstrip": False,
                               "rstrip": False, "normalized": False, "special": True}]}
+
+
+# --- SentencePiece .model (protobuf) -------------------------------------------------------------
+
+def _varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if not c & 0x80:
+            return v, i
+
+
+def _enc_varint(v):
+    out = bytearray()
+    while True:
+        c, v = v & 0x7F, v >> 7
+        out.append(c | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def _fields(b):
+    """[(key, payload)] of a protobuf message (wire types 0, 1, 2, 5)."""
+    i, out = 0, []
+    while i < len(b):
+        k, i = _varint(b, i)
+        t = k & 7
+        if t == 0:
+            _, j = _varint(b, i)
+        elif t == 2:
+            n, i = _varint(b, i)
+            j = i + n
+        else:
+            j = i + (8 if t == 1 else 4)
+        out.append((k, b[i:j]))
+        i = j
+    return out
+
+
+def _message(fields):
+    out = bytearray()
+    for k, v in fields:
+        out += _enc_varint(k) + (_enc_varint(len(v)) if k & 7 == 2 else b"") + v
+    return bytes(out)
+
+
+def spm_with_charsmap(model, charsmap):
+    """The .model with normalizer_spec.precompiled_charsmap (ModelProto 3, NormalizerSpec 2) replaced."""
+    out = []
+    for k, v in _fields(model):
+        if k >> 3 == 3:
+            v = _message([f for f in _fields(v) if f[0] >> 3 != 2] + [((2 << 3) | 2, charsmap)])
+        out.append((k, v))
+    return _message(out)
 
 
 # --- the catalogue -------------------------------------------------------------------------------
@@ -340,6 +398,37 @@ class Catalogue:
                   model="inf-embedding", prompt=[2, 5], options={"gen_length": 4, "policy": "full"},
                   note="+Inf in the embedding row of a prompt token, cached policy")
 
+        # Finite weights whose logits overflow: ln_f keeps only feature 0, scaled by 1e30, and the LM
+        # head row of token 5 reads it with weight 3.4e38 (the largest bf16).
+        head = "model.transformer.ff_out.weight"
+        t = poke(L, "model.transformer.ln_f.weight", 0, struct.pack("<f", 1e30)[2:])
+        for i in range(1, D):
+            t = poke(t, "model.transformer.ln_f.weight", i, b"\0\0")
+        t = poke(t, head, 5 * D, b"\x7f\x7f")
+        self.model_dir("inf-logits", tensors=t)
+        self.case("inf-logits-generate", "maskkv_generate", "MASKKV_ERR_FORMAT", "produced infinite logits",
+                  model="inf-logits", prompt=[1, 2, 3], options={"gen_length": 8},
+                  note="finite weights that drive a logit to +-Inf (sampled as token 0 everywhere before)")
+        # More layers in the checkpoint than config.json declares.
+        extra = dict(L)
+        for k in list(L):
+            if k.startswith("model.transformer.blocks.0."):
+                extra[k.replace("blocks.0.", "blocks.1.")] = L[k]
+        self.model_case("extra-layers", "MASKKV_ERR_FORMAT",
+                        "belongs to layer 1 but config.json declares 1 layers",
+                        "a second layer that config.json does not declare", tensors=extra)
+        dx = dict(self.dream)
+        dx["model.layers.7.mlp.up_proj.weight"] = self.dream["model.layers.0.mlp.up_proj.weight"]
+        self.model_case("extra-layers-dream", "MASKKV_ERR_FORMAT", "'model.layers.7.mlp.up_proj.weight' belongs to layer 7",
+                        "a stray tensor of layer 7 in a one-layer Dream model", family="dream", tensors=dx)
+
+        tied = dict(self.llada_cfg)
+        tied["weight_tying"] = True
+        self.model_case("tied-but-distinct-head", "MASKKV_ERR_FORMAT",
+                        "'model.transformer.ff_out.weight' differs from 'model.transformer.wte.weight'",
+                        "config.json ties the embeddings, the checkpoint has its own LM head (it was ignored)",
+                        cfg=tied)
+
         # config.json.
         def cfg_case(name, mut, status, message, note):
             c = dict(self.llada_cfg)
@@ -352,6 +441,8 @@ class Catalogue:
                         cfg="[1, 2]")
         cfg_case("cfg-negative-layers", lambda c: c.update(n_layers=-1), "MASKKV_ERR_FORMAT",
                  "key 'n_layers' = -1 is outside [1, 1024]", "n_layers -1")
+        cfg_case("cfg-max-uint64-layers", lambda c: c.update(n_layers=(1 << 64) - 1), "MASKKV_ERR_FORMAT",
+                 "key 'n_layers' = 18446744073709551615 is outside [1, 1024]", "n_layers 2^64-1 (read as -1 before)")
         cfg_case("cfg-huge-vocab", lambda c: c.update(vocab_size=1 << 40, embedding_size=1 << 40), "MASKKV_ERR_FORMAT",
                  "key 'vocab_size' = 1099511627776 is outside", "vocab 2^40")
         cfg_case("cfg-overflowing-width", lambda c: c.update(d_model=(1 << 31) + 16), "MASKKV_ERR_FORMAT",
@@ -504,6 +595,7 @@ class Catalogue:
                   note="a pre-tokenizer regex with catastrophic backtracking: PCRE2's match limit stops it")
         self.case("tok-negative-id", "maskkv_detokenize", "MASKKV_ERR_OUT_OF_RANGE", "outside",
                   path="tok-invalid-utf8", ids=[-1], note="a negative id")
+        self.tokenizer_growth_cases(tok_case)
 
         # Profiles (model_fingerprint @MODEL@ is replaced by the model's own at test time).
         def profile(**kw):
@@ -568,6 +660,8 @@ class Catalogue:
         opt_case("opt-nan-temperature", {"temperature": "nan"}, "MASKKV_ERR_INVALID_ARGUMENT", "temperature = nan",
                  "NaN temperature")
         opt_case("opt-inf-top-p", {"top_p": "inf"}, "MASKKV_ERR_INVALID_ARGUMENT", "top_p = inf", "+Inf top_p")
+        opt_case("opt-tiny-top-p", {"top_p": 1e-10}, "MASKKV_ERR_INVALID_ARGUMENT", "top_p = 1e-10 is outside [1e-09, 1]",
+                 "a top_p below the range, printed exactly (was 0.000000 is outside [0.000000, 1.000000])")
         opt_case("opt-negative-top-k", {"top_k": -1}, "MASKKV_ERR_INVALID_ARGUMENT", "top_k = -1", "negative top_k")
         opt_case("opt-threshold-and-factor", {"threshold": 0.9, "factor": 1.0}, "MASKKV_ERR_INVALID_ARGUMENT",
                  "choose one", "two commit rules at once")
@@ -608,11 +702,78 @@ class Catalogue:
                  "a backend past the enum"),
                 ("mopt-threads-huge", {"n_threads": 1 << 30}, "MASKKV_ERR_INVALID_ARGUMENT", "n_threads = 1073741824",
                  "a billion threads"),
+                ("mopt-threads-past-limit", {"n_threads": 1025}, "MASKKV_ERR_INVALID_ARGUMENT",
+                 "n_threads = 1025 must be in [0, 1024]", "one thread past the limit"),
                 ("mopt-threads-negative", {"n_threads": -4}, "MASKKV_ERR_INVALID_ARGUMENT", "n_threads = -4",
                  "negative threads"),
                 ("mopt-size-small", {"size": 4}, "MASKKV_ERR_INVALID_ARGUMENT", "maskkv_model_options.size = 4",
                  "a truncated struct")]:
             self.case(name, "maskkv_model_load", status, message, path="ok-llada", model_options=mo, note=note)
+
+    def tokenizer_growth_cases(self, tok_case):
+        """Files that made the tokenizer crash, recurse, grow or scan without bound."""
+        # SentencePiece normalizer tables that libsentencepiece would walk out of bounds.
+        with open(os.path.join(ROOT, "tests", "fixtures", "tokenizers", "spm", "unigram.model"), "rb") as f:
+            spm = f.read()
+        rnd = random.Random(17)
+        garbage = bytes(rnd.randrange(256) for _ in range(139))
+        trie = struct.pack("<I", 64) + bytes(rnd.randrange(256) for _ in range(64)) + b"ab\0"
+        for name, cm, message, note in [
+                ("spm-charsmap-garbage", garbage, "trie size", "139 random bytes as the normalizer table"),
+                ("spm-charsmap-random-trie", trie, "normalizer_spec.precompiled_charsmap",
+                 "a well-sized table whose trie is random: transitions leave it"),
+                ("spm-charsmap-short", b"\x04\0\0", "shorter than its 4-byte trie size", "a 3-byte table")]:
+            self.model_dir(name)
+            self.write(name + "/tokenizer.model", spm_with_charsmap(spm, cm))
+            self.case(name, "maskkv_model_load", "MASKKV_ERR_FORMAT", message, path=name, note=note)
+
+        def with_(key, value):
+            j = tokenizer_json()
+            j[key] = value
+            return json.dumps(j)
+
+        split = {"type": "Split", "pattern": {"String": "x"}, "behavior": "Isolated", "invert": False}
+        tok_case("tok-flat-pretokenizers", with_("pre_tokenizer", {"type": "Sequence", "pretokenizers": [split] * 50000}),
+                 "MASKKV_ERR_FORMAT", "more than 64 pre-tokenizers",
+                 "a flat Sequence of 50000 pre-tokenizers (one recursion each at encode)")
+        tok_case("tok-flat-normalizers", with_("normalizer", {"type": "Sequence", "normalizers": [{"type": "NFC"}] * 65}),
+                 "MASKKV_ERR_FORMAT", "more than 64 normalizers", "65 normalizers in a Sequence")
+        tok_case("tok-flat-decoders", with_("decoder", {"type": "Sequence", "decoders": [{"type": "Fuse"}] * 65}),
+                 "MASKKV_ERR_FORMAT", "more than 64 decoders", "65 decoders in a Sequence")
+        tok_case("tok-flat-post-processors",
+                 with_("post_processor", {"type": "Sequence", "processors": [{"type": "ByteLevel"}] * 65}),
+                 "MASKKV_ERR_FORMAT", "more than 64 post-processors", "65 post-processors in a Sequence")
+        grow = {"type": "Sequence", "normalizers": [
+            {"type": "Replace", "pattern": {"String": ""}, "content": "x" * 1000}] * 4}
+        j = tokenizer_json()
+        j["normalizer"] = grow
+        j["added_tokens"].append({"id": 301, "content": "zq", "single_word": False, "lstrip": False,
+                                  "rstrip": False, "normalized": True, "special": False})
+        tok_case("tok-growing-normalizer-load", json.dumps(j), "MASKKV_ERR_FORMAT", "grows a text of 2 bytes past",
+                 "Replace steps with an empty pattern and long content, and an added token they normalize at load")
+        self.write("tok-growing-normalizer/tokenizer.json", with_("normalizer", grow))
+        self.case("tok-growing-normalizer-encode", "maskkv_tokenize", "MASKKV_ERR_FORMAT",
+                  "normalizer.normalizers[1]: grows a text of 2 bytes past", path="tok-growing-normalizer",
+                  text_hex="6869", note="the same normalizers met by tokenizing 'hi'")
+        grow_dec = {"type": "Sequence", "decoders": [
+            {"type": "Replace", "pattern": {"String": ""}, "content": "y" * 1000}] * 4}
+        self.write("tok-growing-decoder/tokenizer.json", with_("decoder", grow_dec))
+        self.case("tok-growing-decoder", "maskkv_detokenize", "MASKKV_ERR_FORMAT", "decoder.decoders[1]: grows a text",
+                  path="tok-growing-decoder", ids=[104, 105], note="the same growth in the decoders")
+        j = tokenizer_json()
+        j["added_tokens"].append({"id": 301, "content": "a" * 1025, "single_word": False, "lstrip": False,
+                                  "rstrip": False, "normalized": False, "special": False})
+        tok_case("tok-long-added-token", json.dumps(j), "MASKKV_ERR_FORMAT",
+                 "added_tokens[1].content: 1025 bytes exceed the limit of 1024",
+                 "an added token of 1025 bytes (matching costs text x token length)")
+        look = {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": "a(?=[^b]*$)"}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+        tok_case("tok-unbounded-lookahead", with_("pre_tokenizer", look), "MASKKV_ERR_UNSUPPORTED",
+                 "a lookaround that repeats without bound", "a(?=[^b]*$): quadratic in the text, no match too long")
+        tok_case("tok-unbounded-lookahead-normalizer",
+                 with_("normalizer", {"type": "Replace", "pattern": {"Regex": "x(?!y+z)"}, "content": "w"}),
+                 "MASKKV_ERR_UNSUPPORTED", "a lookaround that repeats without bound", "the same in a Replace normalizer")
 
     def save(self):
         with open(os.path.join(self.dest, "manifest.json"), "w") as f:

@@ -8,6 +8,8 @@ a 2 KiB safetensors image than on a 400 KiB one.
   config          every fixture's config.json
   tokenizer_json  small tokenizer.json files of the shapes maskkv supports (also the
                   tokenizers fuzz_tokenize runs; files named rt_* round-trip losslessly)
+  tokenizer_encode  the tokenizer_json seeds, a NUL byte, then a text to encode
+  spm_model       the SentencePiece fixtures, with and without their normalizer tables
   tokenize        inputs for fuzz_tokenize: [tokenizer byte][operation byte] payload
   profile         MaskKV profiles shaped like the fixture models'
   options         inputs for fuzz_options: [model][prompt length][prompt ids] (field, u32)*
@@ -211,6 +213,11 @@ def seeds_tokenizers():
             "llama2.json": tok_llama2()}
     for name, j in toks.items():
         write("tokenizer_json", name, json.dumps(j, ensure_ascii=False, indent=1))
+    encode_texts = ["Hello world! 123", "caf\u00e9  \t\n x<|bos|> \u2581 don't", "aaaa" * 64 + "b", " " * 300]
+    for name, j in toks.items():
+        for i, s in enumerate(encode_texts):
+            write("tokenizer_encode", "%s-%d" % (name[:-5], i),
+                  json.dumps(j, ensure_ascii=False).encode() + b"\0" + s.encode())
     # fuzz_tokenize sorts the files: index 0 llama2, 1 qwen, 2 rt_gpt2, 3 rt_llama3.
     texts = ["Hello world! 123", "caf\u00e9  \t\n x<|bos|><|im_start|>user", "\U0001F600 \u2581 ab 4567 don't",
              "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>", ""]
@@ -222,6 +229,64 @@ def seeds_tokenizers():
         write("tokenize", "decode-%d" % t, bytes([t, 1]) + struct.pack("<8H", 0, 1, 2, 72, 101, 300, 260, 1000))
         write("tokenize", "chat-%d" % t, bytes([t, 2 | 4 | (2 << 3)]) + b"system\0be brief\0user\0hi\0assistant\0yo")
         write("tokenize", "vocab-%d" % t, bytes([t, 3]) + "<|im_end|>".encode())
+
+
+def _varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if not c & 0x80:
+            return v, i
+
+
+def _without_charsmaps(model):
+    """The .model with precompiled_charsmap (NormalizerSpec field 2) dropped from
+    normalizer_spec (ModelProto field 3) and denormalizer_spec (5): smaller, identity rules."""
+    def fields(b):
+        i, out = 0, []
+        while i < len(b):
+            start = i
+            k, i = _varint(b, i)
+            t = k & 7
+            if t == 0:
+                _, i = _varint(b, i)
+                out.append((k, b[start:i], None))
+            elif t == 2:
+                n, j = _varint(b, i)
+                out.append((k, b[start:j + n], b[j:j + n]))
+                i = j + n
+            else:
+                i += 8 if t == 1 else 4
+                out.append((k, b[start:i], None))
+        return out
+
+    def varint(v):
+        out = bytearray()
+        while True:
+            c, v = v & 0x7F, v >> 7
+            out.append(c | (0x80 if v else 0))
+            if not v:
+                return bytes(out)
+    out = bytearray()
+    for k, raw, payload in fields(model):
+        if k >> 3 in (3, 5) and k & 7 == 2:
+            sub = b"".join(r for kk, r, _ in fields(payload) if kk >> 3 != 2)
+            out += varint(k) + varint(len(sub)) + sub
+        else:
+            out += raw
+    return bytes(out)
+
+
+def seeds_spm():
+    d = os.path.join(ROOT, "tests", "fixtures", "tokenizers", "spm")
+    for name in ("bpe.model", "unigram.model"):
+        with open(os.path.join(d, name), "rb") as f:
+            model = f.read()
+        write("spm_model", name, model)
+        write("spm_model", name.replace(".model", "-no-charsmap.model"), _without_charsmaps(model))
 
 
 def seeds_profile():
@@ -293,6 +358,7 @@ def generate():
     seeds_index()
     seeds_config()
     seeds_tokenizers()
+    seeds_spm()
     seeds_profile()
     seeds_options()
     return sum(len(fs) for _, _, fs in os.walk(OUT))

@@ -30,9 +30,9 @@ MASKKV_API maskkv_status maskkv_model_load(const char* directory,
     if (o.backend < MASKKV_BACKEND_AUTO || o.backend > MASKKV_BACKEND_CUDA)
       fail(Code::invalid_argument, "backend = " + std::to_string(o.backend) + " is not a MASKKV_BACKEND_* value");
     mo.backend = static_cast<BackendKind>(o.backend);
-    if (o.n_threads < 0 || o.n_threads > 4096)
-      fail(Code::invalid_argument, "n_threads = " + std::to_string(o.n_threads) +
-                                       " must be in [0, 4096] (0 = one per core)");
+    if (o.n_threads < 0 || o.n_threads > kMaxThreads)
+      fail(Code::invalid_argument, "n_threads = " + std::to_string(o.n_threads) + " must be in [0, " +
+                                       std::to_string(kMaxThreads) + "] (0 = one per core)");
     mo.n_threads = o.n_threads;
     auto handle = std::make_unique<maskkv_model>();
     handle->impl = Model::load(directory, mo);

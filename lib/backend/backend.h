@@ -176,7 +176,9 @@ class HostView {
   std::vector<float> copy_;
 };
 
-// Throws Error(invalid_argument) unless 0 <= n_threads <= 1024.
+// Most CPU threads a model may ask for (each is a pool worker with its own stack and scratch).
+constexpr int kMaxThreads = 1024;
+// Throws Error(invalid_argument) unless 0 <= n_threads <= kMaxThreads.
 void check_thread_count(int n_threads);
 // The CPU backend with n_threads worker threads (0 = one per core).
 std::unique_ptr<Backend> make_cpu_backend(int n_threads);

@@ -1,6 +1,10 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <string>
+#include <system_error>
+
+#include "core/error.h"
 
 namespace maskkv {
 
@@ -18,7 +22,22 @@ int ThreadPool::hardware_threads() {
 }
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
+  try {
+    for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
+  } catch (const std::system_error& e) {
+    // No memory for another thread's stack (ulimit -v) or too many threads: stop the workers
+    // already started (the destructor does not run when the constructor throws).
+    const size_t started = workers_.size();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    start_cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    fail(Code::out_of_memory, "cannot start worker thread " + std::to_string(started + 1) + " of " +
+                                  std::to_string(n_threads_ - 1) + " (" + e.what() +
+                                  "); raise the address-space limit (ulimit -v) or use fewer threads");
+  }
 }
 
 ThreadPool::~ThreadPool() {

@@ -1,5 +1,6 @@
 #include "engine/generate_options.h"
 
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -11,10 +12,20 @@ namespace maskkv {
 
 namespace {
 
+// The shortest text that reads back as v (1e-09, not 0.000000); as a float when v is one (the
+// C ABI's option fields are floats: 1e-10f prints as 1e-10, not 1.000000013351432e-10).
+std::string shortest(double v) {
+  char buf[32];
+  const float f = static_cast<float>(v);
+  auto r = static_cast<double>(f) == v ? std::to_chars(buf, buf + sizeof buf, f)
+                                       : std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
 void check_range(double v, double lo, double hi, const char* name) {
   if (!(std::isfinite(v) && v >= lo && v <= hi))
-    fail(Code::invalid_argument, std::string(name) + " = " + std::to_string(v) + " is outside [" +
-                                     std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    fail(Code::invalid_argument, std::string(name) + " = " + shortest(v) + " is outside [" +
+                                     shortest(lo) + ", " + shortest(hi) + "]");
 }
 
 }  // namespace

@@ -71,13 +71,17 @@ std::vector<float> Session::evaluate(const std::vector<int64_t>& positions) {
     const float w = static_cast<float>(options_.cfg_scale);
     for (size_t i = 0; i < logits.size(); ++i) logits[i] = u[i] + (w + 1.0f) * (logits[i] - u[i]);
   }
-  // NaN logits mean NaN/Inf weights (only norms and biases are checked at load, see
-  // model/weights.h): fail rather than sample garbage. -inf is legitimate (EOS suppression).
+  // NaN or infinite logits mean NaN/Inf weights, or finite weights large enough to overflow
+  // (only norms and biases are checked at load, see model/weights.h): fail rather than sample
+  // garbage (an all-inf row samples token 0 every time). The sampler's own -inf (EOS
+  // suppression) is applied after this check.
   for (size_t i = 0; i < logits.size(); ++i)
-    if (std::isnan(logits[i]))
-      fail(Code::format, "step " + std::to_string(stats_.steps + 1) + ": the forward pass produced NaN logits (row " +
+    if (!std::isfinite(logits[i]))
+      fail(Code::format, "step " + std::to_string(stats_.steps + 1) + ": the forward pass produced " +
+                             (std::isnan(logits[i]) ? "NaN" : "infinite") + " logits (row " +
                              std::to_string(i / static_cast<size_t>(spec.vocab_size)) +
-                             "); the model's weights hold NaN or Inf values (" + model_->directory() + ")");
+                             "); the model's weights hold NaN or Inf values, or values large enough to overflow (" +
+                             model_->directory() + ")");
   return logits;
 }
 

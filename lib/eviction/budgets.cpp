@@ -109,17 +109,32 @@ std::vector<int64_t> squeeze_budgets(const std::vector<double>& scores, int64_t 
   return out;
 }
 
+namespace {
+// v, or v / max(v) when the sum of v overflows (non-negative finite values): the budgets
+// depend only on ratios, and values that sum to a finite number are used as they are.
+std::vector<double> scaled_to_max(const std::vector<double>& v) {
+  std::vector<double> out(v);
+  if (std::isfinite(std::accumulate(v.begin(), v.end(), 0.0))) return out;
+  const double mx = *std::max_element(v.begin(), v.end());
+  for (double& x : out) x /= mx;
+  return out;
+}
+}  // namespace
+
 std::vector<std::vector<int64_t>> maskkv_budgets(const std::vector<double>& I,
                                                  const std::vector<std::vector<double>>& P,
                                                  int64_t B, double alpha, double beta) {
   const int D = static_cast<int>(I.size());
   const double kp = double(B) * D, k_base = beta * B, k_imp = kp - D * k_base;
+  // Huge but finite values (a profile of 1e308s) must not sum to inf and make the shares NaN.
+  const std::vector<double> I_scaled = scaled_to_max(I);
   std::vector<bool> boundary(D, false);
   boundary[0] = boundary[D - 1] = true;
   if (D <= 2) boundary.assign(D, true);
   double i_b = 0, i_m = 0;
   int n_b = 0, n_m = 0;
-  for (int l = 0; l < D; ++l) (boundary[l] ? (i_b += I[l], ++n_b) : (i_m += I[l], ++n_m));
+  for (int l = 0; l < D; ++l)
+    (boundary[l] ? (i_b += I_scaled[l], ++n_b) : (i_m += I_scaled[l], ++n_m));
   double k_group_b, k_group_m;
   if (n_m == 0) {
     k_group_b = k_imp;
@@ -135,10 +150,11 @@ std::vector<std::vector<int64_t>> maskkv_budgets(const std::vector<double>& I,
   for (int l = 0; l < D; ++l) {
     const double k_l = k_base + (boundary[l] ? k_group_b / n_b : k_group_m / n_m);
     const int H = static_cast<int>(P[l].size());
-    const double sum = std::accumulate(P[l].begin(), P[l].end(), 0.0);
+    const std::vector<double> p = scaled_to_max(P[l]);
+    const double sum = std::accumulate(p.begin(), p.end(), 0.0);
     out[l].resize(H);
     for (int h = 0; h < H; ++h) {
-      const double p_hat = sum > 0 ? P[l][h] / sum : 1.0 / H;
+      const double p_hat = sum > 0 ? p[h] / sum : 1.0 / H;
       // + 1e-9: an argument that is an integer in exact arithmetic may land just below it.
       out[l][h] = static_cast<int64_t>(std::floor(alpha * k_l + (1 - alpha) * H * k_l * p_hat + 1e-9));
     }

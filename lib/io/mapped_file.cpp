@@ -28,7 +28,8 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     if (p == MAP_FAILED) {
       int err = errno;
       ::close(fd);
-      fail(Code::io, "cannot map '" + path + "': " + std::strerror(err));
+      // ENOMEM: no address space left for the file (ulimit -v), not a bad file.
+      fail(err == ENOMEM ? Code::out_of_memory : Code::io, "cannot map '" + path + "': " + std::strerror(err));
     }
     data_ = static_cast<const uint8_t*>(p);
   }

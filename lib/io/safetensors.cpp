@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <limits>
-#include <set>
+#include <string_view>
+#include <unordered_set>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -24,6 +25,49 @@ DType parse_dtype(const std::string& s, const std::string& file, const std::stri
   if (s == "F16") return DType::f16;
   fail(Code::unsupported,
        file + ": tensor '" + name + "' has dtype '" + s + "' (supported: F32, BF16, F16)");
+}
+
+// Sees every key of every object once; stops at the first key an object holds twice.
+class DuplicateKeys : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  std::string duplicate;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    open_.emplace_back();
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (open_.back().insert(k).second) return true;
+    duplicate = k;
+    return false;
+  }
+  bool end_object() override {
+    open_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  std::vector<std::unordered_set<std::string>> open_;
+};
+
+// False when `text` is not JSON; otherwise `duplicate` is the first repeated key, or "".
+bool find_duplicate_key(std::string_view text, std::string& duplicate) {
+  DuplicateKeys sax;
+  const bool ok = nlohmann::json::sax_parse(text.begin(), text.end(), &sax,
+                                            nlohmann::json::input_format_t::json, true);
+  duplicate = sax.duplicate;
+  return ok || !duplicate.empty();
 }
 
 }  // namespace
@@ -53,27 +97,16 @@ std::map<std::string, TensorInfo> parse_safetensors(const uint8_t* data, size_t 
   const char* hp = reinterpret_cast<const char*>(data + 8);
   check_json_depth(std::string_view(hp, static_cast<size_t>(header_len)), file);
   // nlohmann keeps the last of duplicated keys silently; a header that names a tensor (or a
-  // field) twice shows different weights to different readers, so it is rejected.
-  std::vector<std::set<std::string>> open_objects;
+  // field) twice shows different weights to different readers, so it is rejected. A SAX pass
+  // finds them in linear time (a parser callback would rescan the parent object at the end of
+  // every tensor's entry: quadratic in the number of tensors).
   std::string duplicate;
-  bool has_duplicate = false;
-  auto on_event = [&](int, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if (ev == E::object_start) {
-      open_objects.emplace_back();
-    } else if (ev == E::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (ev == E::key && !open_objects.empty() && !has_duplicate &&
-               !open_objects.back().insert(parsed.get<std::string>()).second) {
-      has_duplicate = true;
-      duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  nlohmann::json header = nlohmann::json::parse(hp, hp + header_len, on_event, false);
-  if (header.is_discarded()) bad(file, "header is not valid JSON");
-  if (has_duplicate)
+  if (!find_duplicate_key(std::string_view(hp, static_cast<size_t>(header_len)), duplicate))
+    bad(file, "header is not valid JSON");
+  if (!duplicate.empty())
     bad(file, "header has the key '" + duplicate + "' twice (a duplicated tensor or field)");
+  nlohmann::json header = nlohmann::json::parse(hp, hp + header_len, nullptr, false);
+  if (header.is_discarded()) bad(file, "header is not valid JSON");
   if (!header.is_object()) bad(file, "header is not a JSON object");
 
   const uint8_t* base = data + 8 + header_len;
@@ -98,7 +131,8 @@ std::map<std::string, TensorInfo> parse_safetensors(const uint8_t* data, size_t 
     t.dtype = parse_dtype(e["dtype"].get<std::string>(), file, name);
     uint64_t numel = 1;
     for (const auto& d : e["shape"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+      // (Values past INT64_MAX are unsigned: not negative, and caught as an overflow below.)
+      if (!d.is_number_integer() || (!d.is_number_unsigned() && d.get<int64_t>() < 0))
         bad(file, "tensor '" + name + "' has a shape entry that is not a non-negative integer");
       uint64_t v = d.get<uint64_t>();
       if (v != 0 && numel > std::numeric_limits<uint64_t>::max() / 4 / v)

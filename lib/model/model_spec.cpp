@@ -13,9 +13,11 @@ int get_int(const nlohmann::json& c, const std::string& path, const char* key, i
   const auto& v = c[key];
   if (!v.is_number_integer())
     fail(Code::format, path + ": key '" + key + "' must be an integer, got " + json_brief(v));
-  int64_t x = v.get<int64_t>();
+  // An unsigned value past INT64_MAX would read as negative: compare and print it as written.
+  const bool huge = v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi);
+  int64_t x = huge ? int64_t{hi} + 1 : v.get<int64_t>();
   if (x < lo || x > hi)
-    fail(Code::format, path + ": key '" + key + "' = " + std::to_string(x) + " is outside [" +
+    fail(Code::format, path + ": key '" + key + "' = " + json_brief(v) + " is outside [" +
                            std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return static_cast<int>(x);
 }

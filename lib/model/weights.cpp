@@ -101,6 +101,28 @@ int64_t first_non_finite(DType dtype, const void* data, size_t n) {
   return -1;
 }
 
+namespace {
+// A checkpoint with more layers than config.json declares would run silently as a shallower
+// model (a config cut down by mistake or on purpose): refuse it, naming a tensor of the first
+// layer past the declared ones.
+void check_no_extra_layers(const ModelSpec& s, const Checkpoint& c) {
+  const std::string root = s.family == Family::llada ? "model.transformer.blocks." : "model.layers.";
+  for (auto it = c.tensors().lower_bound(root); it != c.tensors().end(); ++it) {
+    const std::string& name = it->first;
+    if (name.compare(0, root.size(), root) != 0) break;
+    size_t i = root.size();
+    int64_t layer = 0;
+    while (i < name.size() && name[i] >= '0' && name[i] <= '9' && layer <= s.n_layers)
+      layer = layer * 10 + (name[i++] - '0');
+    if (i == root.size() || layer < s.n_layers) continue;
+    fail(Code::format, it->second.file + ": tensor '" + name + "' belongs to layer " +
+                           name.substr(root.size(), name.find('.', root.size()) - root.size()) +
+                           " but config.json declares " + std::to_string(s.n_layers) +
+                           " layers; the checkpoint holds more layers than the config");
+  }
+}
+}  // namespace
+
 Weights bind_weights(const ModelSpec& s, const Checkpoint& c) { return bind_weights(s, c, false); }
 
 Weights bind_weights(const ModelSpec& s, const Checkpoint& c, bool scan_all_weights) {
@@ -113,10 +135,20 @@ Weights bind_weights(const ModelSpec& s, const Checkpoint& c, bool scan_all_weig
   w.embed = b.matrix(n.embed, vocab, d);
   w.dtype = w.embed.dtype;
   w.final_norm = b.vector(n.final_norm, d);
-  if (s.tied_embeddings)
+  if (s.tied_embeddings) {
     w.lm_head = w.embed;
-  else
+    // A separate LM head that the tied config would ignore must be the embedding itself.
+    if (c.has(n.lm_head)) {
+      const TensorInfo& head = c.get(n.lm_head);
+      const TensorInfo& embed = c.get(n.embed);
+      if (head.shape != embed.shape || head.dtype != embed.dtype || head.nbytes != embed.nbytes ||
+          std::memcmp(head.data, embed.data, head.nbytes) != 0)
+        fail(Code::format, head.file + ": tensor '" + n.lm_head + "' differs from '" + n.embed +
+                               "', but config.json ties the embeddings: the LM head would be ignored");
+    }
+  } else {
     w.lm_head = b.matrix(n.lm_head, vocab, d);
+  }
   for (int i = 0; i < s.n_layers; ++i) {
     const std::string p = layer_prefix(s.family, i);
     LayerWeights L;
@@ -137,6 +169,7 @@ Weights bind_weights(const ModelSpec& s, const Checkpoint& c, bool scan_all_weig
     w.dtype = L.wq.dtype;
     w.layers.push_back(std::move(L));
   }
+  check_no_extra_layers(s, c);
   return w;
 }
 

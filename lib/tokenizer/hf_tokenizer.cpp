@@ -20,6 +20,13 @@ namespace {
 
 // Most ids a tokenizer.json may leave unused below its largest (see parse_model).
 constexpr int64_t kMaxUnusedIds = 1 << 16;
+// Most normalizers, pre-tokenizers, decoders or post-processors one file may chain (real files
+// use up to five): each pre-tokenizer is one level of recursion per piece of text.
+constexpr size_t kMaxComponents = 64;
+// Longest added token and most bytes of added tokens in all: matching them costs at most
+// (text length x longest token) steps, and their trie one node per byte.
+constexpr size_t kMaxAddedTokenBytes = 1024;
+constexpr size_t kMaxAddedBytes = size_t{1} << 20;
 
 using json = nlohmann::json;
 
@@ -97,6 +104,8 @@ struct Ctx {
       return def;
     }
     if (!it->is_number_integer()) bad(field + "." + key, "expected an integer");
+    if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+      bad(field + "." + key, std::to_string(it->get<uint64_t>()) + " is out of range");
     return it->get<int64_t>();
   }
   std::string type(const json& j, const std::string& field) const {
@@ -135,7 +144,9 @@ class AddedMatcher {
       if (nx < 0) {
         nx = static_cast<int32_t>(nodes_.size());
         nodes_.emplace_back();
-        nodes_[n].kids.emplace_back(c, nx);
+        nodes_[nx].byte = c;
+        nodes_[nx].next = nodes_[n].first;
+        nodes_[n].first = nx;
       }
       n = nx;
     }
@@ -159,13 +170,15 @@ class AddedMatcher {
   bool first(unsigned char c) const { return first_[c]; }
 
  private:
+  // One node per byte of the patterns (16 bytes each): children are a linked list.
   struct Node {
-    std::vector<std::pair<unsigned char, int32_t>> kids;
+    int32_t first = -1, next = -1;  // first child, next sibling
     int32_t token = -1;
+    unsigned char byte = 0;
   };
   int32_t child(int32_t n, unsigned char c) const {
-    for (const auto& [k, v] : nodes_[n].kids)
-      if (k == c) return v;
+    for (int32_t k = nodes_[n].first; k >= 0; k = nodes_[k].next)
+      if (nodes_[k].byte == c) return k;
     return -1;
   }
   std::vector<Node> nodes_;
@@ -181,6 +194,7 @@ struct Segment {
 // Normalizers.
 struct Normalizer {
   enum Kind { NFC, NFD, Prepend, Replace, Strip } kind;
+  std::string field;                // where it sits in the file, for messages
   std::string text;                 // Prepend: the prefix; Replace: the content
   std::shared_ptr<Regex> pattern;   // Replace
   bool left = false, right = false; // Strip
@@ -202,6 +216,7 @@ struct PreTok {
 // Decoder steps (the general path; a lone ByteLevel decoder takes the fast path).
 struct Decoder {
   enum Kind { ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace } kind;
+  std::string field;
   std::shared_ptr<Regex> pattern;
   std::string content;
   std::string replacement;
@@ -215,6 +230,43 @@ struct PostPiece {
   std::vector<int32_t> ids;     // special token ids
 };
 
+
+// How far a chain of normalizers (or decoders) may grow a text: kMaxGrowth times its length plus
+// kGrowthSlack bytes. Real chains stay within 3x (" " -> "\u2581"); without a bound, a few
+// Replace steps with an empty pattern and a long content grow a short text to gigabytes.
+constexpr size_t kMaxGrowth = 16, kGrowthSlack = 4096;
+size_t growth_limit(size_t n) { return n * kMaxGrowth + kGrowthSlack; }
+
+[[noreturn]] void grew_too_much(const std::string& origin, const std::string& field, size_t input,
+                                size_t limit) {
+  fail(Code::format, origin + ": " + field + ": grows a text of " + std::to_string(input) +
+                         " bytes past " + std::to_string(limit) + " bytes (the limit is " +
+                         std::to_string(kMaxGrowth) + " times the input plus " +
+                         std::to_string(kGrowthSlack) + ")");
+}
+
+// Every match of `pattern` in `s` replaced by `content`; fails (naming origin and field) as
+// soon as the result would pass `limit` bytes.
+std::string replace_all(const Regex& pattern, const std::string& s, const std::string& content,
+                        size_t input, size_t limit, const std::string& origin,
+                        const std::string& field) {
+  std::string out;
+  size_t last = 0;
+  pattern.for_each_match(s, [&](size_t b, size_t e) {
+    if (out.size() + (b - last) + content.size() > limit) grew_too_much(origin, field, input, limit);
+    out.append(s, last, b - last);
+    out += content;
+    last = e;
+  });
+  if (out.size() + (s.size() - last) > limit) grew_too_much(origin, field, input, limit);
+  out.append(s, last, std::string::npos);
+  return out;
+}
+
+[[noreturn]] void too_many(const Ctx& ctx, const std::string& field, const char* what) {
+  ctx.bad(field, std::string("more than ") + std::to_string(kMaxComponents) + " " + what +
+                     " in all");
+}
 
 // The GPT-2 split of ByteLevel(use_regex=true).
 const char kGpt2Pattern[] =
@@ -290,9 +342,11 @@ class HfTokenizer final : public Tokenizer {
   std::vector<uint8_t> special_;
   std::vector<int32_t> added_index_;  // id -> index into added_, or -1
   int32_t vocab_size_ = 0;
+  std::string origin_;  // the file, for messages
+  size_t post_components_ = 0;
 };
 
-HfTokenizer::HfTokenizer(const json& root, const std::string& origin) {
+HfTokenizer::HfTokenizer(const json& root, const std::string& origin) : origin_(origin) {
   Ctx ctx{origin};
   if (!root.is_object()) ctx.bad("(top level)", "expected a JSON object");
   // Normalizer and pre-tokenizer first: the model's byte-level mode depends on the latter.
@@ -371,6 +425,9 @@ void HfTokenizer::parse_model(const Ctx& ctx, const json& m, bool byte_level) {
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer())
       ctx.bad("model.vocab[\"" + it.key() + "\"]", "expected an integer id");
+    // Read as unsigned when it is: 2^64-1 must not show as -1.
+    if (it.value().is_number_unsigned() && it.value().get<uint64_t>() >= (uint64_t{1} << 30))
+      ctx.bad("model.vocab[\"" + it.key() + "\"]", "id " + std::to_string(it.value().get<uint64_t>()) + " out of range");
     int64_t id = it.value().get<int64_t>();
     if (id < 0 || id >= (int64_t{1} << 30))
       ctx.bad("model.vocab[\"" + it.key() + "\"]", "id " + std::to_string(id) + " out of range");
@@ -446,6 +503,7 @@ void HfTokenizer::parse_model(const Ctx& ctx, const json& m, bool byte_level) {
 
 void HfTokenizer::parse_added(const Ctx& ctx, const json& arr) {
   if (!arr.is_array()) ctx.bad("added_tokens", "expected an array");
+  size_t added_bytes = 0;
   for (size_t i = 0; i < arr.size(); ++i) {
     const json& t = arr[i];
     std::string field = "added_tokens[" + std::to_string(i) + "]";
@@ -453,6 +511,13 @@ void HfTokenizer::parse_added(const Ctx& ctx, const json& arr) {
     a.content = ctx.str(t, "content", field);
     if (unicode::find_invalid_utf8(a.content) != std::string::npos)
       ctx.bad(field + ".content", "not valid UTF-8");
+    if (a.content.size() > kMaxAddedTokenBytes)
+      ctx.bad(field + ".content", std::to_string(a.content.size()) + " bytes exceed the limit of " +
+                                      std::to_string(kMaxAddedTokenBytes) + " for an added token");
+    added_bytes += a.content.size();
+    if (added_bytes > kMaxAddedBytes)
+      ctx.bad(field + ".content", "the added tokens hold more than " + std::to_string(kMaxAddedBytes) +
+                                      " bytes in all");
     int64_t id = ctx.integer(t, "id", field, -1, true);
     if (id < 0 || id >= (int64_t{1} << 30)) ctx.bad(field + ".id", "out of range");
     if (id >= static_cast<int64_t>(vocab_size_) + static_cast<int64_t>(arr.size()) + kMaxUnusedIds)
@@ -512,7 +577,9 @@ void HfTokenizer::parse_normalizer(const Ctx& ctx, const json& j, const std::str
       parse_normalizer(ctx, list[i], field + ".normalizers[" + std::to_string(i) + "]");
     return;
   }
+  if (normalizers_.size() == kMaxComponents) too_many(ctx, field, "normalizers");
   Normalizer n;
+  n.field = field;
   if (type == "NFC") n.kind = Normalizer::NFC;
   else if (type == "NFD") n.kind = Normalizer::NFD;
   else if (type == "Prepend") {
@@ -542,6 +609,7 @@ void HfTokenizer::parse_pretok(const Ctx& ctx, const json& j, const std::string&
       parse_pretok(ctx, list[i], field + ".pretokenizers[" + std::to_string(i) + "]");
     return;
   }
+  if (pretoks_.size() == kMaxComponents) too_many(ctx, field, "pre-tokenizers");
   PreTok p;
   const std::string what = ctx.origin + ": " + field;
   if (type == "ByteLevel") {
@@ -603,6 +671,7 @@ void HfTokenizer::parse_post(const Ctx& ctx, const json& j, const std::string& f
     if (id < 0 || id >= vocab_size_) ctx.bad(f, "id out of range");
     return static_cast<int32_t>(id);
   };
+  if (type != "Sequence" && ++post_components_ > kMaxComponents) too_many(ctx, field, "post-processors");
   if (type == "Sequence") {
     const json& list = ctx.obj(j, "processors", field);
     if (!list.is_array()) ctx.bad(field + ".processors", "expected an array");
@@ -656,7 +725,9 @@ void HfTokenizer::parse_decoder(const Ctx& ctx, const json& j, const std::string
       parse_decoder(ctx, list[i], field + ".decoders[" + std::to_string(i) + "]");
     return;
   }
+  if (decoders_.size() == kMaxComponents) too_many(ctx, field, "decoders");
   Decoder d;
+  d.field = field;
   if (type == "ByteLevel") d.kind = Decoder::ByteLevel;
   else if (type == "ByteFallback") d.kind = Decoder::ByteFallback;
   else if (type == "Fuse") d.kind = Decoder::Fuse;
@@ -762,6 +833,7 @@ void HfTokenizer::split_added(std::string_view s, const AddedMatcher& m,
 
 std::string HfTokenizer::normalize(std::string_view s) const {
   std::string cur(s);
+  const size_t limit = growth_limit(s.size());
   for (const Normalizer& n : normalizers_) {
     switch (n.kind) {
       case Normalizer::NFC:
@@ -773,18 +845,9 @@ std::string HfTokenizer::normalize(std::string_view s) const {
       case Normalizer::Prepend:
         if (!cur.empty()) cur = n.text + cur;
         break;
-      case Normalizer::Replace: {
-        std::string out;
-        size_t last = 0;
-        n.pattern->for_each_match(cur, [&](size_t b, size_t e) {
-          out.append(cur, last, b - last);
-          out += n.text;
-          last = e;
-        });
-        out.append(cur, last, std::string::npos);
-        cur.swap(out);
+      case Normalizer::Replace:
+        cur = replace_all(*n.pattern, cur, n.text, s.size(), limit, origin_, n.field);
         break;
-      }
       case Normalizer::Strip: {
         size_t b = 0, e = cur.size();
         if (n.left)
@@ -803,6 +866,7 @@ std::string HfTokenizer::normalize(std::string_view s) const {
         break;
       }
     }
+    if (cur.size() > limit) grew_too_much(origin_, n.field, s.size(), limit);
   }
   return cur;
 }
@@ -1035,6 +1099,10 @@ std::string HfTokenizer::decode(const int32_t* ids, size_t n, bool skip_special)
     }
     return out;
   }
+  // Replace steps may grow the text; the whole chain is held to growth_limit() of its input.
+  size_t input = 0;
+  for (const std::string& t : toks) input += t.size();
+  const size_t limit = growth_limit(input);
   for (const Decoder& d : decoders_) {
     switch (d.kind) {
       case Decoder::ByteLevel: {
@@ -1046,19 +1114,15 @@ std::string HfTokenizer::decode(const int32_t* ids, size_t n, bool skip_special)
         toks.assign(1, unicode::to_valid_utf8_lossy(bytes));
         break;
       }
-      case Decoder::Replace:
+      case Decoder::Replace: {
+        size_t total = 0;
         for (std::string& t : toks) {
-          std::string out;
-          size_t last = 0;
-          d.pattern->for_each_match(t, [&](size_t b, size_t e) {
-            out.append(t, last, b - last);
-            out += d.content;
-            last = e;
-          });
-          out.append(t, last, std::string::npos);
-          t.swap(out);
+          t = replace_all(*d.pattern, t, d.content, input, limit - std::min(limit, total), origin_,
+                          d.field);
+          total += t.size();
         }
         break;
+      }
       case Decoder::ByteFallback: {
         std::vector<std::string> out;
         std::string pending;
@@ -1140,6 +1204,9 @@ std::string HfTokenizer::decode(const int32_t* ids, size_t n, bool skip_special)
 
 std::shared_ptr<Tokenizer> load_hf_tokenizer_json(std::string_view json_text, const std::string& origin) {
   json root;
+  if (json_text.size() > kMaxTokenizerFileBytes)
+    fail(Code::format, origin + ": " + std::to_string(json_text.size()) + " bytes, above the " +
+                           std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
   check_json_depth(json_text, origin);
   try {
     root = json::parse(json_text.begin(), json_text.end());

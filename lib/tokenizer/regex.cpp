@@ -3,6 +3,9 @@
 
 #include <pcre2.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "core/error.h"
 
 namespace maskkv::tok {
@@ -37,7 +40,115 @@ const char kSpaceClass[] =
     "\\t\\n\\x{0B}\\f\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}"
     "\\x{202F}\\x{205F}\\x{3000}";
 
+bool starts(std::string_view p, size_t i, std::string_view prefix) {
+  return p.compare(i, prefix.size(), prefix) == 0;
+}
+
+// Most repetitions a quantifier inside a lookaround may allow ({0,255}), as PCRE2 bounds a
+// lookbehind's length: every match may rescan that many characters.
+constexpr long kMaxLookaroundRepeat = 255;
+
+// The upper bound of the quantifier that p[i] == '{' opens: -1 when unbounded ({n,} or {,}),
+// 0 when it is not a quantifier (a literal brace).
+long brace_upper_bound(std::string_view p, size_t i) {
+  size_t j = i + 1;
+  long lo = 0, hi = 0;
+  bool digits = false;
+  while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+    lo = std::min(lo * 10 + (p[j++] - '0'), 1000000L);
+    digits = true;
+  }
+  if (j < p.size() && p[j] == '}') return digits ? lo : 0;
+  if (j >= p.size() || p[j] != ',') return 0;
+  ++j;
+  if (j < p.size() && p[j] == '}') return -1;
+  bool hi_digits = false;
+  while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+    hi = std::min(hi * 10 + (p[j++] - '0'), 1000000L);
+    hi_digits = true;
+  }
+  return j < p.size() && p[j] == '}' && hi_digits ? hi : 0;
+}
+
 }  // namespace
+
+void check_lookarounds(std::string_view p, const std::string& what) {
+  // A lookahead does not consume what it reads: one whose body repeats without bound, like
+  // a(?=[^b]*$), rescans the rest of the text at every match, quadratic in the text, and no
+  // single match is long enough for PCRE2's limits to stop it. Lookarounds must therefore
+  // read a bounded number of characters: no *, +, {n,}, recursion or subroutine call inside,
+  // and no quantifier above {,255}.
+  auto refuse = [&](const char* why) {
+    fail(Code::unsupported, what + ": unsupported: a lookaround " + why +
+                                " (matching it costs time quadratic in the text; pattern: " +
+                                std::string(p) + ")");
+  };
+  std::vector<bool> groups;  // per open group: is it a lookaround
+  int looking = 0;
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\') {
+      if (starts(p, i, "\\Q")) {  // \Q...\E quotes its body
+        size_t e = p.find("\\E", i + 2);
+        i = e == std::string_view::npos ? p.size() : e + 1;
+        continue;
+      }
+      if (looking && !in_class && i + 1 < p.size() && (p[i + 1] == 'g' || p[i + 1] == 'k'))
+        refuse("that calls a group or refers back to one");
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      if (starts(p, i + 1, "^]")) i += 2;
+      else if (starts(p, i + 1, "]")) i += 1;
+      continue;
+    }
+    if (c == '(') {
+      bool look = false;
+      if (starts(p, i, "(?=") || starts(p, i, "(?!") || starts(p, i, "(?<=") || starts(p, i, "(?<!")) {
+        look = true;
+      } else if (starts(p, i, "(*")) {
+        size_t e = p.find_first_of(":)", i);
+        std::string_view verb = p.substr(i + 2, e == std::string_view::npos ? 0 : e - i - 2);
+        if (e != std::string_view::npos && p[e] == ':') {
+          look = verb.find("pl") != std::string_view::npos || verb.find("nl") != std::string_view::npos ||
+                 verb.find("look") != std::string_view::npos;
+          groups.push_back(look);
+          looking += look;
+        }
+        i = e == std::string_view::npos ? p.size() : e;
+        continue;
+      } else if (looking && starts(p, i, "(?") && i + 2 < p.size() &&
+                 (p[i + 2] == 'R' || p[i + 2] == '&' || p[i + 2] == '+' || p[i + 2] == '-' ||
+                  p[i + 2] == 'P' || (p[i + 2] >= '0' && p[i + 2] <= '9'))) {
+        refuse("that calls a group or refers back to one");
+      }
+      groups.push_back(look);
+      looking += look;
+      if (starts(p, i, "(?")) ++i;  // the '?' opens the group, it is not a quantifier
+      continue;
+    }
+    if (c == ')') {
+      if (!groups.empty()) {
+        looking -= groups.back();
+        groups.pop_back();
+      }
+      continue;
+    }
+    if (looking && (c == '*' || c == '+')) refuse("that repeats without bound");
+    if (looking && c == '{') {
+      const long hi = brace_upper_bound(p, i);
+      if (hi < 0) refuse("that repeats without bound");
+      if (hi > kMaxLookaroundRepeat) refuse("that repeats more than 255 times");
+    }
+  }
+}
 
 std::string onig_to_pcre2(std::string_view p) {
   std::string out;
@@ -87,6 +198,7 @@ std::string regex_escape(std::string_view s) {
 }
 
 Regex::Regex(const std::string& pattern, const std::string& what) : pattern_(pattern) {
+  check_lookarounds(pattern, what);
   int err = 0;
   PCRE2_SIZE off = 0;
   code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),

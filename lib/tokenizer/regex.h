@@ -52,6 +52,10 @@ class Regex {
 // U+0085), and \h is treated as Oniguruma does.
 std::string onig_to_pcre2(std::string_view pattern);
 
+// Throws Error(unsupported) naming `what` when a lookahead or lookbehind in a PCRE2 pattern may
+// read an unbounded number of characters (see regex.cpp). Regex's constructor calls it.
+void check_lookarounds(std::string_view pattern, const std::string& what);
+
 // Escapes a literal string for use in a pattern.
 std::string regex_escape(std::string_view literal);
 

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "tokenizer/spm_check.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
 
@@ -13,12 +14,20 @@ namespace {
 
 class SpmTokenizer final : public Tokenizer {
  public:
-  explicit SpmTokenizer(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) fail(Code::io, path + ": cannot open the SentencePiece model");
-    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // `bytes`: a serialized ModelProto; `path` names it in messages.
+  SpmTokenizer(const std::string& bytes, const std::string& path) : path_(path) {
     if (bytes.empty()) fail(Code::format, path + ": empty SentencePiece model");
-    auto st = sp_.LoadFromSerializedProto(bytes);
+    if (bytes.size() > kMaxTokenizerFileBytes)
+      fail(Code::format, path + ": " + std::to_string(bytes.size()) + " bytes, above the " +
+                             std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
+    // libsentencepiece trusts the normalizer tables it is given; check them first.
+    check_spm_model(bytes, path);
+    sentencepiece::util::Status st;
+    try {
+      st = sp_.LoadFromSerializedProto(bytes);
+    } catch (const std::exception& e) {  // its bundled darts-clone throws on some bad inputs
+      fail(Code::format, path + ": not a valid SentencePiece model (" + e.what() + ")");
+    }
     if (!st.ok())
       fail(Code::format, path + ": not a valid SentencePiece model (" + st.ToString() + ")");
     n_ = sp_.GetPieceSize();
@@ -40,7 +49,8 @@ class SpmTokenizer final : public Tokenizer {
            "invalid UTF-8 in the text to tokenize at byte " + std::to_string(bad));
     std::vector<int> ids;
     auto st = sp_.Encode(absl::string_view(text.data(), text.size()), &ids);
-    if (!st.ok()) fail(Code::internal, "SentencePiece encode failed: " + st.ToString());
+    // A model that cannot cover the text (its pieces and normalizer disagree) is a bad file.
+    if (!st.ok()) fail(Code::format, path_ + ": SentencePiece cannot encode this text: " + st.ToString());
     std::vector<int32_t> out;
     out.reserve(ids.size() + 2);
     if (add_special && add_bos_ && bos_id_ >= 0) out.push_back(bos_id_);
@@ -61,7 +71,7 @@ class SpmTokenizer final : public Tokenizer {
       if (run.empty()) return;
       std::string text;
       auto st = sp_.Decode(run, &text);
-      if (!st.ok()) fail(Code::internal, "SentencePiece decode failed: " + st.ToString());
+      if (!st.ok()) fail(Code::format, path_ + ": SentencePiece cannot decode these ids: " + st.ToString());
       // SentencePiece drops the leading space (the dummy prefix) of its output; only the first
       // run of ordinary ids starts the text, so later runs keep theirs.
       if (!first_run) {
@@ -110,6 +120,7 @@ class SpmTokenizer final : public Tokenizer {
                                    std::to_string(n_) + ")");
   }
   sentencepiece::SentencePieceProcessor sp_;
+  std::string path_;  // the model file, for messages
   int32_t n_ = 0;
   bool add_bos_ = true;
   bool add_eos_ = false;
@@ -118,7 +129,19 @@ class SpmTokenizer final : public Tokenizer {
 }  // namespace
 
 std::shared_ptr<Tokenizer> load_sentencepiece_model(const std::string& path) {
-  return std::make_shared<SpmTokenizer>(path);
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) fail(Code::io, path + ": cannot open the SentencePiece model");
+  const std::streamoff size = f.tellg();
+  if (size < 0 || static_cast<uint64_t>(size) > kMaxTokenizerFileBytes)
+    fail(Code::format, path + ": " + std::to_string(size) + " bytes, above the " +
+                           std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
+  f.seekg(0);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return std::make_shared<SpmTokenizer>(bytes, path);
+}
+
+std::shared_ptr<Tokenizer> load_sentencepiece_bytes(const std::string& bytes, const std::string& origin) {
+  return std::make_shared<SpmTokenizer>(bytes, origin);
 }
 
 // Used by the loader to apply tokenizer_config.json's add_bos_token / add_eos_token.

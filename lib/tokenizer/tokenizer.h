@@ -116,11 +116,17 @@ class Tokenizer {
 // ("unsupported: <component>"), each message naming the file and field.
 std::shared_ptr<const Tokenizer> load_tokenizer(const std::string& path);
 
+// Largest tokenizer file read (tokenizer.json, vocab.json, merges.txt, tokenizer_config.json, a
+// SentencePiece .model) or tokenizer.json text accepted; the largest real ones are about 35 MiB.
+constexpr uint64_t kMaxTokenizerFileBytes = uint64_t{64} << 20;
+
 // Lower-level entry points (tests, tools): a tokenizer.json given as text, with an optional
 // tokenizer_config.json text ("" = none). `origin` names the source in error messages.
 std::shared_ptr<Tokenizer> load_hf_tokenizer_json(std::string_view json_text,
                                                   const std::string& origin);
 std::shared_ptr<Tokenizer> load_sentencepiece_model(const std::string& path);
+// A SentencePiece .model's bytes (tests, fuzzing); `origin` names it in messages.
+std::shared_ptr<Tokenizer> load_sentencepiece_bytes(const std::string& bytes, const std::string& origin);
 
 // The chat template families recognised in a tokenizer_config.json chat_template string;
 // returns "" when the template is none of them.

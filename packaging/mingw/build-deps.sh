@@ -2,7 +2,8 @@
 # Cross-builds maskkv's dependencies for 64-bit Windows with Debian's mingw-w64, from Debian's
 # own source packages (`apt-get source`: needs deb-src entries, see setup-deb-src.sh):
 #   OpenBLAS  0.3.x  make, TARGET=HASWELL (matches -march=x86-64-v3), single precision only,
-#                    CBLAS only, no LAPACK/Fortran, single-threaded (maskkv has its own pool)
+#                    CBLAS only, no LAPACK/Fortran, single-threaded (maskkv has its own pool) but
+#                    locked, since that pool calls it from several threads at once
 #   PCRE2     10.x   CMake, static, JIT on
 #   SentencePiece    CMake, static, its bundled protobuf-lite
 #   nlohmann-json    header-only: copied from the host's nlohmann-json3-dev
@@ -34,7 +35,7 @@ versions() {
   done
   dpkg-query -W -f='nlohmann-json3-dev=${Version}\n' nlohmann-json3-dev 2>/dev/null || true
   # Bump when the way the dependencies are built changes (a cached prefix is then rebuilt).
-  echo "recipe=1"
+  echo "recipe=2"
   sha256sum "$toolchain" | cut -d' ' -f1
 }
 want="$(versions)"
@@ -109,9 +110,12 @@ log "SentencePiece done"
 
 # -- OpenBLAS ---------------------------------------------------------------------------------
 src=$(echo OpenBLAS-*/)
+# USE_LOCKING=1: maskkv's pool calls sgemm from several threads at once. A USE_THREAD=0 build
+# without it shares its work buffers between concurrent calls unlocked, so results depended on
+# thread timing (different tokens from the same seed in about 1 run in 4 under load).
 oblas=(CC=${triple}-gcc-posix HOSTCC=gcc AR=${triple}-ar RANLIB=${triple}-ranlib CROSS=1
   TARGET=HASWELL DYNAMIC_ARCH=0 BINARY=64 NOFORTRAN=1 NO_LAPACK=1 ONLY_CBLAS=1 BUILD_SINGLE=1
-  NO_SHARED=1 USE_THREAD=0 NUM_THREADS=64 PREFIX="$prefix")
+  NO_SHARED=1 USE_THREAD=0 USE_LOCKING=1 NUM_THREADS=64 PREFIX="$prefix")
 make -C "$src" -j"$jobs" "${oblas[@]}" libs >b-openblas.log 2>&1 || { tail -30 b-openblas.log >&2; exit 1; }
 make -C "$src" "${oblas[@]}" install >>b-openblas.log 2>&1 || { tail -30 b-openblas.log >&2; exit 1; }
 log "OpenBLAS done"

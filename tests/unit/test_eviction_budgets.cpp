@@ -110,3 +110,20 @@ TEST(Scores, TopKPositionsAscendingWithLowerIndexOnTies) {
   EXPECT_EQ(top_k_positions({1, 3, 3, 2, 3}, 2), (std::vector<int32_t>{1, 2}));
   EXPECT_EQ(top_k_positions({1, 2}, 5), (std::vector<int32_t>{0, 1}));
 }
+
+TEST(Budgets, MaskKVHugeButFiniteStatisticsGiveTheBudgetsOfTheirRatios) {
+  // A profile of 1e308s sums past a double; the budgets must be those of the same ratios.
+  const std::vector<double> I_small = {1.0, 0.5, 0.25, 1.0};
+  const std::vector<std::vector<double>> P_small = {{1.0, 0.5}, {0.5, 1.0}, {1.0, 1.0}, {0.25, 1.0}};
+  std::vector<double> I_huge;
+  std::vector<std::vector<double>> P_huge;
+  for (double v : I_small) I_huge.push_back(v * 1e308);
+  for (const auto& row : P_small) {
+    P_huge.emplace_back();
+    for (double v : row) P_huge.back().push_back(v * 1e308);
+  }
+  const auto want = maskkv_budgets(I_small, P_small, 64, 0.1, 0.4);
+  EXPECT_EQ(maskkv_budgets(I_huge, P_huge, 64, 0.1, 0.4), want);
+  for (const auto& row : want)
+    for (int64_t v : row) EXPECT_GT(v, 0);
+}

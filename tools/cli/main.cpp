@@ -1,12 +1,31 @@
 // maskkv: the command-line tool. A client of the C ABI only (include/maskkv.h).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include <unistd.h>
 
 #include "commands.h"
 #include "maskkv.h"
 
 namespace {
+
+#if defined(__linux__)
+// maskkv makes every BLAS call single-threaded inside its own thread pool, so OpenBLAS's worker
+// threads are never used. Its pthread build starts them anyway when the library loads (before
+// main), each allocating a 128 MiB buffer, and under a tight `ulimit -v` a worker that cannot
+// get its buffer retries forever: the process spins and never exits, even `maskkv version`.
+// OpenBLAS reads OPENBLAS_NUM_THREADS only when it loads, so the CLI sets it and runs itself
+// again once (setting it in a constructor is too late, and libc resets the environment after
+// .preinit_array runs).
+void limit_openblas_threads(char** argv) {
+  const char* v = std::getenv("OPENBLAS_NUM_THREADS");
+  if (v && std::strcmp(v, "1") == 0) return;
+  if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
+  execv("/proc/self/exe", argv);  // returns only on failure: carry on with OpenBLAS's threads
+}
+#endif
 
 void usage(FILE* out) {
   std::fprintf(out,
@@ -26,6 +45,9 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(__linux__)
+  limit_openblas_threads(argv);
+#endif
   if (argc < 2) {
     usage(stderr);
     return 2;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/address_space.h"
 #include "backend/cpu/vec_math.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -33,6 +34,10 @@ class CpuBackend final : public Backend {
         scratch_(pool_.size()) {
     // All parallelism is ours: BLAS calls run single-threaded inside our tasks.
     openblas_set_num_threads(1);
+    // Each pool thread will make OpenBLAS allocate a work buffer, and OpenBLAS retries a failed
+    // allocation forever: fail now, with a status, if they cannot fit.
+    cpu::check_address_space(pool_.size() * (cpu::kBlasBufferBytes + cpu::kThreadArenaBytes) + cpu::kMinHeadroomBytes,
+                             pool_.size());
   }
 
   const char* name() const override { return "cpu"; }
@@ -330,8 +335,9 @@ class CpuBackend final : public Backend {
 }  // namespace
 
 void check_thread_count(int n_threads) {
-  if (n_threads < 0 || n_threads > 1024)
-    fail(Code::invalid_argument, "n_threads = " + std::to_string(n_threads) + " is outside [0, 1024]");
+  if (n_threads < 0 || n_threads > kMaxThreads)
+    fail(Code::invalid_argument, "n_threads = " + std::to_string(n_threads) + " is outside [0, " +
+                                     std::to_string(kMaxThreads) + "]");
 }
 
 std::unique_ptr<Backend> make_cpu_backend(int n_threads) {

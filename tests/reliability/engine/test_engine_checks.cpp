@@ -129,6 +129,24 @@ TEST(SafetensorsKeys, DuplicatesAreRejectedAtEveryLevel) {
             2u);
 }
 
+// 200000 tensors, the last one duplicated: the duplicate check sees every key once (a parser
+// callback that rescanned the parent object at each entry took minutes at 100000).
+TEST(SafetensorsKeys, ManyTensorsParseAndALateDuplicateIsFound) {
+  const int n = 200000;
+  std::string h = "{";
+  for (int i = 0; i < n; ++i)
+    h += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[" +
+         std::to_string(4 * i) + "," + std::to_string(4 * i + 4) + "]}";
+  const std::string data(static_cast<size_t>(4 * n), '\0');
+  const std::string img = image(h + "}", data);
+  EXPECT_EQ(parse_safetensors(reinterpret_cast<const uint8_t*>(img.data()), img.size(), "f").size(),
+            static_cast<size_t>(n));
+  const std::string dup = image(h + ",\"t7\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", data);
+  const std::string msg =
+      error_of([&] { parse_safetensors(reinterpret_cast<const uint8_t*>(dup.data()), dup.size(), "f"); }, Code::format);
+  EXPECT_NE(msg.find("the key 't7' twice"), std::string::npos) << msg;
+}
+
 TEST(ProfileText, ParseProfileMatchesTheFileLoader) {
   const std::string text =
       R"({"format":"maskkv-profile","model_fingerprint":"ab","n_layers":1,"n_kv_heads":2,"samples":3,)"
