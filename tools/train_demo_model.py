@@ -411,18 +411,23 @@ def config_for(args, tok):
     }
 
 
+def write_tokenizer_config(out, cfg):
+    """tokenizer_config.json naming the chat template maskkv applies for --chat: the family's own
+    (the demo models know only the task format; the template is there so that chat works end to
+    end)."""
+    with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
+        json.dump({"bos_token": synth.BOS, "eos_token": synth.EOS, "mask_token": synth.MASK,
+                   "maskkv_chat_template": "chatml" if cfg.get("model_type") == "Dream" else "llada"}, f, indent=2)
+        f.write("\n")
+
+
 def export(model, tok, cfg, out, log):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
     tok.save(os.path.join(out, "tokenizer.json"))
-    with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
-        # The chat template maskkv applies for --chat: the family's own (the demo models know only
-        # the task format; the template is there so that chat works end to end).
-        json.dump({"bos_token": synth.BOS, "eos_token": synth.EOS, "mask_token": synth.MASK,
-                   "maskkv_chat_template": "chatml" if cfg.get("model_type") == "Dream" else "llada"}, f, indent=2)
-        f.write("\n")
+    write_tokenizer_config(out, cfg)
     write_safetensors(os.path.join(out, "model.safetensors"), model.hf_tensors(), "BF16",
                       metadata={"format": "pt"})
     with open(os.path.join(out, "train_log.json"), "w") as f:
