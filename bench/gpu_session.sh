@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Everything the GPU issues need from one GPU machine, in one go, each step under its own time
-# limit so that a slow step cannot starve the rest: the CUDA tests, compute-sanitizer memcheck,
-# the 8B benchmark grid and the PyTorch baseline. Results (logs, CSVs) go to $OUT (default
-# ./gpu-results).
+# The GPU checks of docs/cuda.md and docs/performance.md on one GPU machine, in one go, each
+# step under its own time limit so that a slow step cannot starve the rest: the CUDA tests,
+# compute-sanitizer memcheck, the 8B benchmark grid and the PyTorch baseline. Results (logs,
+# CSVs) go to $OUT (default ./gpu-results).
 #
 #   bench/gpu_session.sh BIN_DIR     # BIN_DIR holds maskkv_unit_tests and bench_gpu
 set -uo pipefail

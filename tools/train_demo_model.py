@@ -10,7 +10,7 @@ What it does, deterministically for a given --seed:
    key, value and word of the tasks is one token; specials <|endoftext|> (EOS/pad),
    <|startoftext|> (BOS), <|mask|>, <|eot_id|> follow the BPE vocabulary. Writes tokenizer.json.
 2. Model: LLaDA/OLMo layout (RMSNorm, rotate-half RoPE, bidirectional attention, SwiGLU, untied
-   LM head, no biases), the tensor names of ALGORITHMS.md section 1.
+   LM head, no biases), with LLaDA's Hugging Face tensor names.
 3. Objective: LLaDA SFT. Prompt clean; the response (answer tokens then EOS up to the
    generation length) is masked token by token with probability t ~ U(t_min, 1) per sample (t_min 1e-3);
    cross-entropy on masked positions weighted 1/t, summed and divided by (batch x gen length).

@@ -8,7 +8,7 @@ namespace maskkv {
 
 namespace {
 
-// Tensor names of the two families (ALGORITHMS.md section 1).
+// Tensor names of the two families' Hugging Face checkpoints (LLaDA/OLMo and Dream/Qwen2).
 struct Names {
   std::string embed, final_norm, lm_head;
   std::string attn_norm, q, k, v, o, ffn_norm, gate, up, down, q_bias, k_bias, v_bias;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The PyTorch way of running LLaDA, for docs/performance.md's comparison: the model as plain
-PyTorch modules math (bf16 on a GPU, f32 on the CPU), with
+PyTorch modules (bf16 on a GPU, f32 on the CPU), with
 
   vanilla  the official generate loop: the whole sequence through the model at every step,
            logits for every position, low-confidence remasking in blocks (temperature 0);
