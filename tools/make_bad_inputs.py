@@ -21,6 +21,9 @@ import struct
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protobuf_wire import fields, message  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "tests", "fixtures", "models")
 DEST = os.path.join(ROOT, "tests", "bad_inputs")
@@ -162,59 +165,14 @@ def tokenizer_json():
 
 # --- SentencePiece .model (protobuf) -------------------------------------------------------------
 
-def _varint(b, i):
-    v = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7F) << shift
-        shift += 7
-        if not c & 0x80:
-            return v, i
-
-
-def _enc_varint(v):
-    out = bytearray()
-    while True:
-        c, v = v & 0x7F, v >> 7
-        out.append(c | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
-
-
-def _fields(b):
-    """[(key, payload)] of a protobuf message (wire types 0, 1, 2, 5)."""
-    i, out = 0, []
-    while i < len(b):
-        k, i = _varint(b, i)
-        t = k & 7
-        if t == 0:
-            _, j = _varint(b, i)
-        elif t == 2:
-            n, i = _varint(b, i)
-            j = i + n
-        else:
-            j = i + (8 if t == 1 else 4)
-        out.append((k, b[i:j]))
-        i = j
-    return out
-
-
-def _message(fields):
-    out = bytearray()
-    for k, v in fields:
-        out += _enc_varint(k) + (_enc_varint(len(v)) if k & 7 == 2 else b"") + v
-    return bytes(out)
-
-
 def spm_with_charsmap(model, charsmap):
     """The .model with normalizer_spec.precompiled_charsmap (ModelProto 3, NormalizerSpec 2) replaced."""
     out = []
-    for k, v in _fields(model):
+    for k, v in fields(model):
         if k >> 3 == 3:
-            v = _message([f for f in _fields(v) if f[0] >> 3 != 2] + [((2 << 3) | 2, charsmap)])
+            v = message([f for f in fields(v) if f[0] >> 3 != 2] + [((2 << 3) | 2, charsmap)])
         out.append((k, v))
-    return _message(out)
+    return message(out)
 
 
 # --- the catalogue -------------------------------------------------------------------------------

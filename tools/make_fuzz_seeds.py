@@ -20,6 +20,9 @@ import shutil
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protobuf_wire import fields, message  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "tests", "fixtures", "models")
 OUT = os.path.join(ROOT, "tests", "fuzz", "seeds")
@@ -231,53 +234,15 @@ def seeds_tokenizers():
         write("tokenize", "vocab-%d" % t, bytes([t, 3]) + "<|im_end|>".encode())
 
 
-def _varint(b, i):
-    v = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7F) << shift
-        shift += 7
-        if not c & 0x80:
-            return v, i
-
-
 def _without_charsmaps(model):
     """The .model with precompiled_charsmap (NormalizerSpec field 2) dropped from
     normalizer_spec (ModelProto field 3) and denormalizer_spec (5): smaller, identity rules."""
-    def fields(b):
-        i, out = 0, []
-        while i < len(b):
-            start = i
-            k, i = _varint(b, i)
-            t = k & 7
-            if t == 0:
-                _, i = _varint(b, i)
-                out.append((k, b[start:i], None))
-            elif t == 2:
-                n, j = _varint(b, i)
-                out.append((k, b[start:j + n], b[j:j + n]))
-                i = j + n
-            else:
-                i += 8 if t == 1 else 4
-                out.append((k, b[start:i], None))
-        return out
-
-    def varint(v):
-        out = bytearray()
-        while True:
-            c, v = v & 0x7F, v >> 7
-            out.append(c | (0x80 if v else 0))
-            if not v:
-                return bytes(out)
-    out = bytearray()
-    for k, raw, payload in fields(model):
+    out = []
+    for k, v in fields(model):
         if k >> 3 in (3, 5) and k & 7 == 2:
-            sub = b"".join(r for kk, r, _ in fields(payload) if kk >> 3 != 2)
-            out += varint(k) + varint(len(sub)) + sub
-        else:
-            out += raw
-    return bytes(out)
+            v = message([f for f in fields(v) if f[0] >> 3 != 2])
+        out.append((k, v))
+    return message(out)
 
 
 def seeds_spm():

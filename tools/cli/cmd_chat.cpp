@@ -68,14 +68,8 @@ int cmd_chat(int argc, char** argv) {
     maskkv_generate_options opts = cli::read_generate_options(args);
     const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
     cli::ModelHandle m(args.str("model"), backend, static_cast<int>(args.integer_in("threads", 0, 0, 4096)));
-    struct Profile {
-      maskkv_profile* p = nullptr;
-      ~Profile() { maskkv_profile_free(p); }
-    } profile;
-    if (args.has("profile")) {
-      cli::check(maskkv_profile_load(m.model, args.str("profile").c_str(), &profile.p), "loading the profile");
-      opts.profile = profile.p;
-    }
+    cli::ProfileHandle profile(m.model, args.has("profile"), args.has("profile") ? args.str("profile") : "");
+    if (profile.profile) opts.profile = profile.profile;
     maskkv_model_info info;
     info.size = sizeof(info);
     cli::check(maskkv_model_get_info(m.model, &info), "reading model info");

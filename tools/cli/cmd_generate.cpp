@@ -50,14 +50,8 @@ int cmd_generate(int argc, char** argv) {
     const bool quiet = args.has("quiet");
     cli::ModelHandle m(args.str("model"), backend, static_cast<int>(args.integer_in("threads", 0, 0, 4096)));
 
-    struct Profile {
-      maskkv_profile* p = nullptr;
-      ~Profile() { maskkv_profile_free(p); }
-    } profile;
-    if (args.has("profile")) {
-      cli::check(maskkv_profile_load(m.model, args.str("profile").c_str(), &profile.p), "loading the profile");
-      opts.profile = profile.p;
-    }
+    cli::ProfileHandle profile(m.model, args.has("profile"), args.has("profile") ? args.str("profile") : "");
+    if (profile.profile) opts.profile = profile.profile;
     std::vector<int32_t> prompt = cli::has_text_prompt(args) ? cli::tokenize_prompt(m.model, text_prompt, chat)
                                                              : args.int_list("prompt-ids");
     maskkv_session* session = nullptr;

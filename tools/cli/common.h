@@ -44,6 +44,17 @@ struct ModelHandle {
   ModelHandle& operator=(const ModelHandle&) = delete;
 };
 
+// Owns the MaskKV profile loaded for `model` from `path` when `given` (the --profile option).
+struct ProfileHandle {
+  maskkv_profile* profile = nullptr;
+  ProfileHandle(maskkv_model* model, bool given, const std::string& path) {
+    if (given) check(maskkv_profile_load(model, path.c_str(), &profile), "loading the profile");
+  }
+  ~ProfileHandle() { maskkv_profile_free(profile); }
+  ProfileHandle(const ProfileHandle&) = delete;
+  ProfileHandle& operator=(const ProfileHandle&) = delete;
+};
+
 // Runs a subcommand body, mapping UsageError to exit 2 (one line, and where the help is) and
 // Failure to exit 1.
 template <class F>
