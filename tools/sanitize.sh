@@ -28,6 +28,8 @@ EXCLUDE=${MASKKV_SAN_EXCLUDE:-parity|slow|bindings|packaging}
 # eval drives the CLI over the demo model; tests/reliability covers the thread pool under TSan).
 TSAN_EXCLUDE_NAMES=${MASKKV_SAN_TSAN_EXCLUDE:-^eval_quick$}
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/maskkv-ccache}"
+# Paths below the checkout are hashed relative to it, so that clones in other folders share the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 # Symbolised stack traces in the reports (llvm-14 ships llvm-symbolizer-14).
 for s in llvm-symbolizer-14 llvm-symbolizer; do
   if command -v "$s" >/dev/null; then

@@ -53,6 +53,8 @@ if [ -x tools/tokenizer_parity/install.sh ]; then
 fi
 
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/maskkv-ccache}"
+# Paths below the checkout are hashed relative to it, so that clones in other folders share the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 # The CUDA backend is compiled wherever nvcc is (its GPU tests skip, saying so, without a GPU);
 # MASKKV_CUDA=OFF in the environment turns it off.
 NVCC="$(command -v nvcc || true)"
