@@ -169,6 +169,20 @@ fn cstring(s: &str, what: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::invalid(format!("{what}: contains a NUL byte")))
 }
 
+/// The C form of chat messages: the owned strings (keep them alive while the pointers are used)
+/// and the `maskkv_chat_message` array pointing into them.
+fn c_messages(messages: &[ChatMessage<'_>]) -> Result<(Vec<(CString, CString)>, Vec<sys::maskkv_chat_message>)> {
+    let owned: Vec<(CString, CString)> = messages
+        .iter()
+        .map(|m| Ok((cstring(m.role, "role")?, cstring(m.content, "content")?)))
+        .collect::<Result<_>>()?;
+    let c = owned
+        .iter()
+        .map(|(r, c)| sys::maskkv_chat_message { role: r.as_ptr(), content: c.as_ptr() })
+        .collect();
+    Ok((owned, c))
+}
+
 fn path_cstring(p: &Path) -> Result<CString> {
     #[cfg(unix)]
     {
@@ -962,14 +976,7 @@ impl Tokenizer<'_> {
     /// template's markers and BOS become special tokens, the messages' text stays text unless
     /// `options.parse_special`. `options.system` is not used here (put it in `messages`).
     pub fn encode_chat(&self, messages: &[ChatMessage<'_>], options: &ChatOptions<'_>) -> Result<Vec<i32>> {
-        let owned: Vec<(CString, CString)> = messages
-            .iter()
-            .map(|m| Ok((cstring(m.role, "role")?, cstring(m.content, "content")?)))
-            .collect::<Result<_>>()?;
-        let c: Vec<sys::maskkv_chat_message> = owned
-            .iter()
-            .map(|(r, c)| sys::maskkv_chat_message { role: r.as_ptr(), content: c.as_ptr() })
-            .collect();
+        let (_owned, c) = c_messages(messages)?;
         let name = options.template.map(|t| cstring(t, "template")).transpose()?;
         let mut o = unsafe {
             let mut o = std::mem::MaybeUninit::<sys::maskkv_chat_options>::uninit();
@@ -988,14 +995,7 @@ impl Tokenizer<'_> {
     /// those families override.
     pub fn apply_chat_template(&self, messages: &[ChatMessage<'_>], template: Option<&str>,
                                add_generation_prompt: bool) -> Result<String> {
-        let owned: Vec<(CString, CString)> = messages
-            .iter()
-            .map(|m| Ok((cstring(m.role, "role")?, cstring(m.content, "content")?)))
-            .collect::<Result<_>>()?;
-        let c: Vec<sys::maskkv_chat_message> = owned
-            .iter()
-            .map(|(r, c)| sys::maskkv_chat_message { role: r.as_ptr(), content: c.as_ptr() })
-            .collect();
+        let (_owned, c) = c_messages(messages)?;
         let name = template.map(|t| cstring(t, "template")).transpose()?;
         let name_ptr = name.as_ref().map_or(ptr::null(), |n| n.as_ptr());
         let t = self.ptr.as_ptr();
