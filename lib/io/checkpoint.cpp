@@ -1,16 +1,11 @@
 #include "io/checkpoint.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <set>
 
 #include "core/error.h"
 #include "core/json_depth.h"
+#include "core/read_file.h"
 
 namespace maskkv {
 
@@ -21,34 +16,6 @@ namespace {
 // Config, index and profile files are small; a bigger one is hostile or not what it claims.
 constexpr uint64_t kMaxJsonFileBytes = 64u << 20;
 
-// The whole of a regular file of at most kMaxJsonFileBytes. Opened without blocking and checked
-// with fstat, so that a FIFO or device planted under a JSON file's name cannot hang or flood us.
-std::string read_regular_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) fail(Code::io, "cannot open '" + path + "': " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(Code::io, "'" + path + "' is not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxJsonFileBytes) {
-    ::close(fd);
-    fail(Code::format, path + ": " + std::to_string(st.st_size) + " bytes, above the " +
-                           std::to_string(kMaxJsonFileBytes >> 20) + " MiB limit for a JSON file");
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    ssize_t r = ::read(fd, text.data() + got, text.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  text.resize(got);  // a file that shrank under us: parse what was there
-  return text;
-}
-
 }  // namespace
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& origin) {
@@ -58,7 +25,9 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
   return j;
 }
 
-nlohmann::json read_json_file(const std::string& path) { return parse_json_text(read_regular_file(path), path); }
+nlohmann::json read_json_file(const std::string& path) {
+  return parse_json_text(read_regular_file(path, kMaxJsonFileBytes, "a JSON file"), path);
+}
 
 std::string json_brief(const nlohmann::json& v) {
   if (v.is_array()) return "an array of " + std::to_string(v.size()) + " elements";

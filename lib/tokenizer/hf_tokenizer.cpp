@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/read_file.h"
 #include "core/json_depth.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/regex.h"
@@ -1205,8 +1206,7 @@ std::string HfTokenizer::decode(const int32_t* ids, size_t n, bool skip_special)
 std::shared_ptr<Tokenizer> load_hf_tokenizer_json(std::string_view json_text, const std::string& origin) {
   json root;
   if (json_text.size() > kMaxTokenizerFileBytes)
-    fail(Code::format, origin + ": " + std::to_string(json_text.size()) + " bytes, above the " +
-                           std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
+    fail(Code::format, too_large_message(origin, json_text.size(), kMaxTokenizerFileBytes, "a tokenizer file"));
   check_json_depth(json_text, origin);
   try {
     root = json::parse(json_text.begin(), json_text.end());

@@ -1,17 +1,15 @@
 // load_tokenizer(): a tokenizer.json, a SentencePiece .model, or a model directory, plus
 // tokenizer_config.json (BOS/EOS, chat template) when one sits beside it.
 #include <nlohmann/json.hpp>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/json_depth.h"
+#include "core/read_file.h"
 #include "tokenizer/tokenizer.h"
 
 namespace maskkv::tok {
@@ -22,6 +20,10 @@ namespace {
 
 using json = nlohmann::json;
 
+std::string read_file(const std::string& path) {
+  return read_regular_file(path, kMaxTokenizerFileBytes, "a tokenizer file");
+}
+
 enum class PathKind { missing, file, directory, other };
 
 PathKind path_kind(const std::string& p) {
@@ -30,39 +32,6 @@ PathKind path_kind(const std::string& p) {
   if (S_ISDIR(st.st_mode)) return PathKind::directory;
   if (S_ISREG(st.st_mode)) return PathKind::file;
   return PathKind::other;
-}
-
-// The whole of a regular file of at most kMaxTokenizerFileBytes. Opened without blocking and
-// checked with fstat, so that a FIFO or device under a tokenizer file's name cannot hang us.
-std::string read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) fail(Code::io, path + ": cannot open (" + std::strerror(errno) + ")");
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(Code::io, path + ": not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxTokenizerFileBytes) {
-    ::close(fd);
-    fail(Code::format, path + ": " + std::to_string(st.st_size) + " bytes, above the " +
-                           std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    ssize_t r = ::read(fd, text.data() + got, text.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      const int e = errno;
-      ::close(fd);
-      fail(Code::io, path + ": read error (" + std::strerror(e) + ")");
-    }
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  text.resize(got);
-  return text;
 }
 
 std::string dir_of(const std::string& file) {

@@ -2,9 +2,8 @@
 // interface. SentencePieceProcessor's Encode/Decode are const and thread-safe.
 #include <sentencepiece_processor.h>
 
-#include <fstream>
-
 #include "core/error.h"
+#include "core/read_file.h"
 #include "tokenizer/spm_check.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
@@ -18,8 +17,7 @@ class SpmTokenizer final : public Tokenizer {
   SpmTokenizer(const std::string& bytes, const std::string& path) : path_(path) {
     if (bytes.empty()) fail(Code::format, path + ": empty SentencePiece model");
     if (bytes.size() > kMaxTokenizerFileBytes)
-      fail(Code::format, path + ": " + std::to_string(bytes.size()) + " bytes, above the " +
-                             std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
+      fail(Code::format, too_large_message(path, bytes.size(), kMaxTokenizerFileBytes, "a tokenizer file"));
     // libsentencepiece trusts the normalizer tables it is given; check them first.
     check_spm_model(bytes, path);
     sentencepiece::util::Status st;
@@ -129,15 +127,7 @@ class SpmTokenizer final : public Tokenizer {
 }  // namespace
 
 std::shared_ptr<Tokenizer> load_sentencepiece_model(const std::string& path) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) fail(Code::io, path + ": cannot open the SentencePiece model");
-  const std::streamoff size = f.tellg();
-  if (size < 0 || static_cast<uint64_t>(size) > kMaxTokenizerFileBytes)
-    fail(Code::format, path + ": " + std::to_string(size) + " bytes, above the " +
-                           std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit for a tokenizer file");
-  f.seekg(0);
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  return std::make_shared<SpmTokenizer>(bytes, path);
+  return std::make_shared<SpmTokenizer>(read_regular_file(path, kMaxTokenizerFileBytes, "a tokenizer file"), path);
 }
 
 std::shared_ptr<Tokenizer> load_sentencepiece_bytes(const std::string& bytes, const std::string& origin) {
