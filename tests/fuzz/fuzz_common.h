@@ -17,6 +17,7 @@
 #include <exception>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -81,6 +82,22 @@ inline bool valid_utf8(const std::string& s) {
     i += len;
   }
   return true;
+}
+
+// The check every tokenizer target makes after a clean encode: the ids lie inside the
+// vocabulary, and decoding them is clean and gives valid UTF-8. With `decode_may_refuse`,
+// Code::format from the decode is accepted as well (a decoder chain past its growth limit, a
+// SentencePiece model that cannot decode its own pieces). Returns the decoded text ("" when
+// refused).
+template <class Tokenizer>
+std::string check_ids_and_decode(const Tokenizer& t, const std::vector<int32_t>& ids, int32_t vocab,
+                                 bool decode_may_refuse) {
+  for (int32_t id : ids) check(id >= 0 && id < vocab, "encode produced an id outside the vocabulary");
+  std::string back;
+  const maskkv::Code c = expect_clean([&] { back = t.decode(ids, false); });
+  check(c == maskkv::Code::ok || (decode_may_refuse && c == maskkv::Code::format), "decode of encode's ids failed");
+  if (c == maskkv::Code::ok) check(valid_utf8(back), "decode produced invalid UTF-8");
+  return back;
 }
 
 // A scratch directory for targets that must go through files (created once per process).

@@ -31,11 +31,7 @@ int fuzz_spm_model(const uint8_t* data, size_t size) {
     // format: a model whose pieces cannot cover the text.
     maskkv_fuzz::check(c == maskkv::Code::ok || c == maskkv::Code::format, "encode failed with an unexpected code");
     if (c != maskkv::Code::ok) continue;
-    for (int32_t id : ids) maskkv_fuzz::check(id >= 0 && id < vocab, "encode produced an id outside the vocabulary");
-    std::string back;
-    c = maskkv_fuzz::expect_clean([&] { back = t->decode(ids, false); });
-    maskkv_fuzz::check(c == maskkv::Code::ok || c == maskkv::Code::format, "decode of encode's ids failed");
-    if (c == maskkv::Code::ok) maskkv_fuzz::check(maskkv_fuzz::valid_utf8(back), "decode produced invalid UTF-8");
+    maskkv_fuzz::check_ids_and_decode(*t, ids, vocab, true);
   }
   for (int32_t id = 0; id < vocab && id < 256; ++id) {
     c = maskkv_fuzz::expect_clean([&] {

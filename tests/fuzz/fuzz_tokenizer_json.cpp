@@ -25,11 +25,7 @@ int fuzz_tokenizer_json(const uint8_t* data, size_t size) {
     // A tokenizer may lack pieces for some text (no unk token, no byte fallback): format.
     maskkv_fuzz::check(c == maskkv::Code::ok || c == maskkv::Code::format, "encode failed with an unexpected code");
     if (c != maskkv::Code::ok) continue;
-    for (int32_t id : ids) maskkv_fuzz::check(id >= 0 && id < vocab, "encode produced an id outside the vocabulary");
-    std::string back;
-    c = maskkv_fuzz::expect_clean([&] { back = t->decode(ids, false); });
-    maskkv_fuzz::check(c == maskkv::Code::ok, "decode of encode's ids failed");
-    maskkv_fuzz::check(maskkv_fuzz::valid_utf8(back), "decode produced invalid UTF-8");
+    maskkv_fuzz::check_ids_and_decode(*t, ids, vocab, false);
   }
   for (int32_t id = 0; id < vocab && id < 64; ++id) {
     c = maskkv_fuzz::expect_clean([&] {
