@@ -154,19 +154,18 @@ class DemoLM(nn.Module):
             x = x + blk.ff_out(F.silu(blk.ff_proj(h)) * blk.up_proj(h))
         return rms(x, self.ln_f, self.eps)
 
+    def source_of(self, pos):
+        """The output positions whose logits predict the tokens at `pos` (a tensor): the same
+        for LLaDA, one to the left for Dream (position 0 keeps its own)."""
+        return (pos - 1).clamp(min=0) if self.dream else pos
+
     def forward(self, ids, logits_at=None):
-        """Logits that predict the tokens at positions `logits_at` (a slice; default all): the
-        outputs there for LLaDA, one to the left for Dream (position 0 keeps its own)."""
+        """Logits that predict the tokens at positions `logits_at` (a slice; default all)."""
         x = self.hidden(ids)
+        pos = torch.arange(ids.shape[1], device=ids.device)
         if logits_at is not None:
-            n = ids.shape[1]
-            pos = torch.arange(n, device=ids.device)[logits_at]
-            if self.dream:
-                pos = (pos - 1).clamp(min=0)
-            x = x[:, pos]
-        elif self.dream:
-            x = torch.cat([x[:, :1], x[:, :-1]], 1)
-        return self.lm_head(x)
+            pos = pos[logits_at]
+        return self.lm_head(x[:, self.source_of(pos)])
 
     def hf_parameters(self):
         """{tensor name in the family's checkpoint layout: parameter}."""
@@ -276,8 +275,9 @@ def masked_diffusion_loss(model, prompt, resp, mask_id, device, amp, t_min=1e-3,
     hidden value), this trains the "find my earlier occurrence and copy what came after it"
     half of key->value binding directly; the masked slot then only has to read its neighbour.
     The engine never reads logits at unmasked positions, so inference is unchanged. For Dream
-    (logit shift) the output at p already predicts p + 1, and the auxiliary term is that same
-    prediction at unmasked p + 1. Returns (loss, auxiliary cross-entropy or None)."""
+    (logit shift) the output at p is the one that predicts p + 1 anyway: the auxiliary term adds
+    that prediction at every unmasked p, whether p + 1 is masked or not. The LM head runs once,
+    on the rows either term reads. Returns (loss, auxiliary cross-entropy or None)."""
     x0 = torch.cat([prompt, resp], 1)
     B, L = x0.shape
     start = 0 if whole else prompt.shape[1]
@@ -285,24 +285,22 @@ def masked_diffusion_loss(model, prompt, resp, mask_id, device, amp, t_min=1e-3,
     m = torch.rand(B, L - start, device=device) < t
     target = x0[:, start:]
     x = torch.cat([x0[:, :start], torch.where(m, torch.full_like(target, mask_id), target)], 1)
+    V = model.lm_head.out_features
+    first = max(start, 1) if model.dream else start  # Dream: position 0 has no left neighbour
+    src = model.source_of(torch.arange(first, L, device=device))
     with autocast(amp):
         h = model.hidden(x)
-    V = model.lm_head.out_features
-    first = max(start, 1) if model.dream else start
-    pos = torch.arange(first, L, device=device)
-    src = pos - 1 if model.dream else pos
-    with autocast(amp):
-        logits = model.lm_head(h[:, src])
-    ce = F.cross_entropy(logits.float().reshape(-1, V), x0[:, first:].reshape(-1), reduction="none").view(B, -1)
+        logits = model.lm_head(h if aux_next > 0 else h[:, src])
+    slot_logits = logits[:, src] if aux_next > 0 else logits
+    ce = F.cross_entropy(slot_logits.float().reshape(-1, V), x0[:, first:].reshape(-1), reduction="none").view(B, -1)
     masked = m[:, first - start:]
     loss = ((ce / t) * masked).sum() / (B * (L - start))
     if aux_next <= 0:
         return loss, None
     full_mask = torch.cat([torch.zeros(B, start, dtype=torch.bool, device=device), m], 1)
     unmasked = ~full_mask[:, :-1]  # position i, predicting x0[i + 1]
-    with autocast(amp):
-        lg = model.lm_head(h[:, :-1])
-    ce2 = F.cross_entropy(lg.float().reshape(-1, V), x0[:, 1:].reshape(-1), reduction="none").view(B, L - 1)
+    ce2 = F.cross_entropy(logits[:, :-1].float().reshape(-1, V), x0[:, 1:].reshape(-1),
+                          reduction="none").view(B, L - 1)
     aux = (ce2 * unmasked).sum() / unmasked.sum().clamp(min=1)
     return loss + aux_next * aux, aux
 
