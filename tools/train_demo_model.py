@@ -349,9 +349,10 @@ def evaluate(model, tok, args, device, amp, lengths, per=32, seed=12345):
 
 
 def parse_cells(text):
-    """'task@length,...' -> [(task, length)], checked against synth (ValueError naming the cell)."""
+    """'task@length,...' -> [(task, length)], checked against synth (ValueError naming the cell);
+    '' -> no cells."""
     cells = []
-    for c in filter(None, text.split(",")):
+    for c in (text.split(",") if text else []):
         task, _, n = c.partition("@")
         if task not in synth.TRAIN_TASKS or not n.isdigit():
             raise ValueError("cell %r: want task@length with a task of %s" % (c, ",".join(synth.TRAIN_TASKS)))

@@ -76,14 +76,12 @@ def main():
     ap.add_argument("--samples", type=int, default=64)
     ap.add_argument("--seed", type=int, default=99)
     a = ap.parse_args()
-    cells = []
-    for c in a.cells.split(","):
-        task, _, n = c.partition("@")
-        if task not in synth.TRAIN_TASKS or not n.isdigit():
-            ap.error("cell %r: want task@length with a task of %s" % (c, ",".join(synth.TRAIN_TASKS)))
-        if synth.too_short([task], int(n)):
-            ap.error("cell %r: %s needs at least %d tokens" % (c, task, synth.MIN_TOKENS[task]))
-        cells.append((task, int(n)))
+    try:
+        cells = trainer.parse_cells(a.cells)
+        if not cells:
+            raise ValueError("cell '': want task@length")
+    except ValueError as e:
+        ap.error(str(e))
     if a.samples < 1:
         ap.error("--samples: at least 1")
     for f in ("config.json", "model.safetensors", "tokenizer.json"):
