@@ -47,7 +47,7 @@ int cmd_calibrate(int argc, char** argv) {
     for (const char* required : {"model", "data", "out"})
       if (!args.has(required)) throw cli::UsageError(std::string("--") + required + " is required");
     const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
-    cli::ModelHandle m(args.str("model"), backend, static_cast<int>(args.integer("threads", 0)));
+    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
 
     std::ifstream in(args.str("data"));
     if (!in) throw cli::Failure("cannot open --data " + args.str("data"));

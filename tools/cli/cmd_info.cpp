@@ -24,7 +24,7 @@ int cmd_info(int argc, char** argv) {
     }
     if (!args.has("model")) throw cli::UsageError("--model is required");
     const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
-    cli::ModelHandle m(args.str("model"), backend, static_cast<int>(args.integer("threads", 0)));
+    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
     maskkv_model_info info;
     info.size = sizeof(info);
     cli::check(maskkv_model_get_info(m.model, &info), "reading model information");

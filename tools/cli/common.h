@@ -80,3 +80,10 @@ int cli::run_command(const char* command, F&& body) {
     return 1;
   }
 }
+
+namespace cli {
+
+// --threads: 0 (one per core) to 1024, the range include/maskkv.h gives n_threads.
+inline int thread_option(const Args& args) { return static_cast<int>(args.integer_in("threads", 0, 0, 1024)); }
+
+}  // namespace cli
