@@ -1,8 +1,9 @@
 // The CUDA backend: activations and caches in device memory from a stream-ordered pool, weights
 // uploaded once in their file dtype, GEMMs through cuBLAS (f32 weights: SGEMM; bf16/f16 weights:
 // tensor-core GemmEx with the activations rounded to the weight dtype and f32 accumulation and
-// output), everything else in kernels/. One stream per backend; a mutex makes each operation
-// atomic so sessions on several threads can share a model.
+// output), everything else in the kernels of kernels/ (launched through launchers.h). One stream
+// per backend; a mutex makes each operation atomic so sessions on several threads can share a
+// model.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -15,7 +16,7 @@
 
 #include "backend/backend.h"
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/launchers.h"
 
 namespace maskkv {
 

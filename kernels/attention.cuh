@@ -5,28 +5,32 @@
 // kernel serves the full pass and the cached passes over evicted K/V. A second kernel
 // recomputes the probabilities of chosen query rows from the row statistics to give column
 // sums (MaskKV's mask votes, SnapKV's window scores) without the matrix ever existing.
+// The launchers (argument checks, grid sizes, error checks) are lib/backend/cuda/launch_attention.cu.
+#pragma once
+
 #include <cmath>
+#include <cstddef>
 
-#include "backend/cuda/cuda_check.h"
-#include "backend/cuda/kernels/kernels.h"
+#include "attention_args.h"
+#include "convert.cuh"
 
-namespace maskkv::cuda {
-
-namespace {
+namespace maskkv::kernels {
 
 constexpr int kTileQ = 32;                           // query rows per block
 constexpr int kTileK = 32;                           // keys per shared-memory tile
 constexpr int kRowThreads = 4;                       // threads sharing one query row
-constexpr int kThreads = kTileQ * kRowThreads;       // 128
+constexpr int kFlashThreads = kTileQ * kRowThreads;  // 128
 constexpr int kDimsPerThread = kMaxHeadDim / kRowThreads;
 constexpr int kKeysPerThread = kTileK / kRowThreads;
 
-size_t flash_smem_bytes(int d) {
-  const int dp = d + 1;  // padded rows: threads of a warp read different rows without bank conflicts
-  return sizeof(float) * (size_t(kTileQ) * dp + size_t(kTileK) * dp + size_t(kTileK) * d + size_t(kTileQ) * (kTileK + 1));
+// Dynamic shared memory of flash_kernel for head dimension d.
+__host__ __device__ constexpr size_t flash_smem_bytes(int d) {
+  // Rows padded to d + 1: threads of a warp read different rows without bank conflicts.
+  return sizeof(float) * (size_t(kTileQ) * (d + 1) + size_t(kTileK) * (d + 1) + size_t(kTileK) * d + size_t(kTileQ) * (kTileK + 1));
 }
 
-__global__ void __launch_bounds__(kThreads) flash_kernel(AttentionArgs a, float scale) {
+template <class T>
+__global__ void __launch_bounds__(kFlashThreads) flash_kernel(AttentionArgsT<T> a, float scale) {
   extern __shared__ float smem[];
   const int d = a.head_dim, dp = d + 1;
   float* qs = smem;               // [kTileQ][dp]
@@ -38,10 +42,10 @@ __global__ void __launch_bounds__(kThreads) flash_kernel(AttentionArgs a, float 
   const int tid = threadIdx.x, r = tid / kRowThreads, lane = tid % kRowThreads;
   const int64_t ldq = int64_t(a.n_heads) * d, ldkv = int64_t(a.n_kv_heads) * d;
 
-  for (int e = tid; e < kTileQ * d; e += kThreads) {
+  for (int e = tid; e < kTileQ * d; e += kFlashThreads) {
     const int rr = e / d, c = e % d;
     const int64_t qi = q0 + rr;
-    qs[rr * dp + c] = qi < a.n_q ? a.q[qi * ldq + int64_t(h) * d + c] : 0.0f;
+    qs[rr * dp + c] = qi < a.n_q ? to_f32(a.q[qi * ldq + int64_t(h) * d + c]) : 0.0f;
   }
   int64_t p_begin = 0, n_p = 0;
   if (a.prompt_offsets) {
@@ -57,18 +61,18 @@ __global__ void __launch_bounds__(kThreads) flash_kernel(AttentionArgs a, float 
 
   for (int64_t k0 = 0; k0 < n_keys; k0 += kTileK) {
     __syncthreads();  // the previous tile is consumed (and the Q tile is loaded)
-    for (int e = tid; e < kTileK * d; e += kThreads) {
+    for (int e = tid; e < kTileK * d; e += kFlashThreads) {
       const int kk = e / d, c = e % d;
       const int64_t key = k0 + kk;
       float kv = 0.0f, vv = 0.0f;
       if (key < n_p) {
         const int64_t off = (p_begin + key) * d + c;
-        kv = a.prompt_k[off];
-        vv = a.prompt_v[off];
+        kv = to_f32(a.prompt_k[off]);
+        vv = to_f32(a.prompt_v[off]);
       } else if (key < n_keys) {
         const int64_t off = (key - n_p) * ldkv + int64_t(g) * d + c;
-        kv = a.k[off];
-        vv = a.v[off];
+        kv = to_f32(a.k[off]);
+        vv = to_f32(a.v[off]);
       }
       ks[kk * dp + c] = kv;
       vs[kk * d + c] = vv;
@@ -117,11 +121,11 @@ __global__ void __launch_bounds__(kThreads) flash_kernel(AttentionArgs a, float 
   const int64_t qi = q0 + r;
   if (qi >= a.n_q) return;
   const float inv = l_run > 0.0f ? 1.0f / l_run : 0.0f;
-  float* o = a.out + qi * ldq + int64_t(h) * d;
+  T* o = a.out + qi * ldq + int64_t(h) * d;
 #pragma unroll
   for (int c = 0; c < kDimsPerThread; ++c) {
     const int j = lane + kRowThreads * c;
-    if (j < d) o[j] = acc[c] * inv;
+    if (j < d) o[j] = from_f32<T>(acc[c] * inv);
   }
   if (a.row_max && lane == 0) {
     a.row_max[int64_t(h) * a.n_q + qi] = m_run;
@@ -132,22 +136,23 @@ __global__ void __launch_bounds__(kThreads) flash_kernel(AttentionArgs a, float 
 constexpr int kColThreads = 128;  // key columns per block
 constexpr int kColRows = 32;      // query rows per shared-memory tile
 
+template <class T>
 __global__ void __launch_bounds__(kColThreads)
-    column_sums_kernel(AttentionArgs a, float scale, int64_t row_begin, int64_t row_end, float* out) {
+    column_sums_kernel(AttentionArgsT<T> a, float scale, int64_t row_begin, int64_t row_end, float* out) {
   __shared__ float qs[kColRows][kMaxHeadDim];
   __shared__ float ms[kColRows], ls[kColRows];
   const int d = a.head_dim, h = blockIdx.y, g = h / (a.n_heads / a.n_kv_heads);
   const int64_t ldq = int64_t(a.n_heads) * d, ldkv = int64_t(a.n_kv_heads) * d;
   const int64_t j = int64_t(blockIdx.x) * kColThreads + threadIdx.x;
   const bool valid = j < a.n_dense;
-  const float* kj = a.k + (valid ? j : 0) * ldkv + int64_t(g) * d;
+  const T* kj = a.k + (valid ? j : 0) * ldkv + int64_t(g) * d;
   float total = 0.0f;
   for (int64_t i0 = row_begin; i0 < row_end; i0 += kColRows) {
     const int rows = static_cast<int>(row_end - i0 < kColRows ? row_end - i0 : kColRows);
     __syncthreads();
     for (int e = threadIdx.x; e < kColRows * d; e += kColThreads) {
       const int rr = e / d, c = e % d;
-      qs[rr][c] = rr < rows ? a.q[(i0 + rr) * ldq + int64_t(h) * d + c] : 0.0f;
+      qs[rr][c] = rr < rows ? to_f32(a.q[(i0 + rr) * ldq + int64_t(h) * d + c]) : 0.0f;
     }
     if (threadIdx.x < kColRows) {
       const int rr = threadIdx.x;
@@ -160,7 +165,7 @@ __global__ void __launch_bounds__(kColThreads)
 #pragma unroll
     for (int rr = 0; rr < kColRows; ++rr) dot[rr] = 0.0f;
     for (int t = 0; t < d; ++t) {
-      const float kv = kj[t];
+      const float kv = to_f32(kj[t]);
 #pragma unroll
       for (int rr = 0; rr < kColRows; ++rr) dot[rr] += qs[rr][t] * kv;
     }
@@ -171,38 +176,4 @@ __global__ void __launch_bounds__(kColThreads)
   if (valid) out[int64_t(h) * a.n_dense + j] = total;
 }
 
-void check_args(const AttentionArgs& a) {
-  if (a.head_dim < 1 || a.head_dim > kMaxHeadDim)
-    fail(Code::unsupported, "CUDA attention supports head_dim up to " + std::to_string(kMaxHeadDim) + ", got " +
-                                std::to_string(a.head_dim));
-  if (a.n_kv_heads < 1 || a.n_heads % a.n_kv_heads != 0)
-    fail(Code::invalid_argument, "attention heads " + std::to_string(a.n_heads) + " are not a multiple of KV heads " +
-                                     std::to_string(a.n_kv_heads));
-}
-
-}  // namespace
-
-void attention(const AttentionArgs& a, cudaStream_t stream) {
-  check_args(a);
-  if (a.n_q == 0) return;
-  const size_t smem = flash_smem_bytes(a.head_dim);
-  static const cudaError_t raised =
-      cudaFuncSetAttribute(flash_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           static_cast<int>(flash_smem_bytes(kMaxHeadDim)));
-  check(raised, "cudaFuncSetAttribute(flash attention shared memory)");
-  const dim3 grid(static_cast<unsigned>((a.n_q + kTileQ - 1) / kTileQ), static_cast<unsigned>(a.n_heads));
-  flash_kernel<<<grid, kThreads, smem, stream>>>(a, 1.0f / sqrtf(static_cast<float>(a.head_dim)));
-  check_launch("flash attention");
-}
-
-void column_sums(const AttentionArgs& a, int64_t row_begin, int64_t row_end, float* out, cudaStream_t stream) {
-  check_args(a);
-  if (a.n_dense == 0 || a.prompt_offsets || !a.row_max)
-    fail(Code::internal, "column_sums needs dense keys and the row statistics of the attention pass");
-  const dim3 grid(static_cast<unsigned>((a.n_dense + kColThreads - 1) / kColThreads), static_cast<unsigned>(a.n_heads));
-  column_sums_kernel<<<grid, kColThreads, 0, stream>>>(a, 1.0f / sqrtf(static_cast<float>(a.head_dim)), row_begin,
-                                                         row_end, out);
-  check_launch("attention column sums");
-}
-
-}  // namespace maskkv::cuda
+}  // namespace maskkv::kernels

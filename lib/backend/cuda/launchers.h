@@ -1,6 +1,6 @@
-// Launchers of the CUDA kernels (kernels/*.cu). Every pointer is device memory unless named
-// host; every launch goes on `stream` and is checked for launch errors by the caller
-// (cuda_check.h). CPU references: backend/cpu/cpu_backend.cpp, compared in
+// Launchers of the CUDA kernels (kernels/ at the top of the repository): argument checks, dtype
+// dispatch, grid sizes and launch error checks (cuda_check.h). Every pointer is device memory;
+// every launch goes on `stream`. CPU references: backend/cpu/cpu_backend.cpp, compared in
 // tests/unit/test_backend_cuda.cpp.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/attention_args.h"
 
 namespace maskkv::cuda {
 
@@ -33,29 +34,10 @@ void scatter(const float* src, const int64_t* offsets, int64_t m, int64_t width,
 // dst = src rounded to bf16 or f16 (round to nearest even), n values.
 void convert_from_f32(const float* src, int64_t n, DType dtype, void* dst, cudaStream_t stream);
 
-// Attention of n_q queries (row i of head h at q + i*ldq + h*head_dim) over the keys of their
-// KV head g = h / (n_heads / n_kv_heads): first the ragged prompt segment (rows
-// prompt_offsets[g] .. prompt_offsets[g+1] of [*, head_dim] prompt_k / prompt_v; prompt_offsets
-// may be null for none), then the dense segment (n_dense rows of k / v with row stride ld_kv,
-// head g at column g*head_dim). Flash-style: keys in tiles, online softmax in f32, nothing
-// quadratic in memory. out row i head h at out + i*ldq + h*head_dim. When row_max / row_sum are
-// given ([n_heads, n_q]), the softmax statistics of every row are written there (for
-// column_sums).
-struct AttentionArgs {
-  const float* q = nullptr;
-  int64_t n_q = 0;
-  int n_heads = 0, n_kv_heads = 0, head_dim = 0;
-  const float* prompt_k = nullptr;
-  const float* prompt_v = nullptr;
-  const int64_t* prompt_offsets = nullptr;
-  const float* k = nullptr;
-  const float* v = nullptr;
-  int64_t n_dense = 0;
-  float* out = nullptr;
-  float* row_max = nullptr;
-  float* row_sum = nullptr;
-};
-constexpr int kMaxHeadDim = 128;
+// Flash-style attention (kernels/attention_args.h says what the arguments hold): keys in tiles,
+// online softmax in f32, nothing quadratic in memory. head_dim up to kMaxHeadDim.
+using AttentionArgs = kernels::AttentionArgs;
+using kernels::kMaxHeadDim;
 void attention(const AttentionArgs& args, cudaStream_t stream);
 
 // out[h * n_kv + j] = sum over query rows i in [row_begin, row_end) of the softmax probability
@@ -63,10 +45,6 @@ void attention(const AttentionArgs& args, cudaStream_t stream);
 // prompt segment). One thread per key column: deterministic, no atomics.
 void column_sums(const AttentionArgs& args, int64_t row_begin, int64_t row_end, float* out,
                  cudaStream_t stream);
-
-}  // namespace maskkv::cuda
-
-namespace maskkv::cuda {
 
 // Row softmax of a row-major [rows, n] f32 score block: p = exp(s - max) / sum, written as bf16
 // to probs (for the tensor-core P x V product) and, when normalized_f32 is set, back into
