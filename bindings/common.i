@@ -53,6 +53,19 @@
   }
   ~maskkv_model_info() { free($self); }
 }
+/* The option table's rows are filled by maskkv_generate_option_info; their strings are the
+ * library's. */
+%immutable maskkv_option_info::name;
+%immutable maskkv_option_info::choices;
+%immutable maskkv_option_info::help;
+%extend maskkv_option_info {
+  maskkv_option_info() {
+    maskkv_option_info* o = (maskkv_option_info*)calloc(1, sizeof(*o));
+    if (o) o->size = (uint32_t)sizeof(*o);
+    return o;
+  }
+  ~maskkv_option_info() { free($self); }
+}
 %extend maskkv_stats {
   maskkv_stats() {
     maskkv_stats* o = (maskkv_stats*)calloc(1, sizeof(*o));

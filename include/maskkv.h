@@ -199,6 +199,36 @@ typedef struct maskkv_generate_options {
 
 MASKKV_API void maskkv_generate_default_options(maskkv_generate_options* options);
 
+/* Introspection of maskkv_generate_options: one entry per field, in the struct's order, with its
+ * kind, default and valid range. It is what the `maskkv` CLI builds its flags and --help from,
+ * and lets any client list, document or set the options without restating them. */
+enum {
+  MASKKV_OPTION_INT = 0,    /* int32_t */
+  MASKKV_OPTION_UINT64 = 1, /* uint64_t; every value is valid */
+  MASKKV_OPTION_FLOAT = 2,  /* float */
+  MASKKV_OPTION_BOOL = 3,   /* int32_t: 0 or 1 */
+  MASKKV_OPTION_CHOICE = 4, /* int32_t: value i is the i-th name of `choices` */
+  MASKKV_OPTION_PROFILE = 5 /* const maskkv_profile* */
+};
+
+typedef struct maskkv_option_info {
+  uint32_t size;         /* sizeof(maskkv_option_info), set by the caller */
+  int32_t type;          /* MASKKV_OPTION_* */
+  const char* name;      /* the field's name, e.g. "gen_length" */
+  const char* choices;   /* CHOICE: the value names in value order, separated by '|'; else "" */
+  const char* help;      /* one line for users */
+  double default_value;  /* what maskkv_generate_default_options() sets (0 for PROFILE: NULL) */
+  double min_value;      /* the valid range, inclusive: values outside it fail at */
+  double max_value;      /*   maskkv_session_begin with MASKKV_ERR_INVALID_ARGUMENT */
+  uint64_t offset;       /* offsetof(maskkv_generate_options, <name>) */
+} maskkv_option_info;
+
+/* The number of fields of maskkv_generate_options that this library knows. */
+MASKKV_API size_t maskkv_generate_option_count(void);
+/* Fills *info for field `index` (0 <= index < maskkv_generate_option_count()); the strings are
+ * static. MASKKV_ERR_OUT_OF_RANGE for an index past the last field. */
+MASKKV_API maskkv_status maskkv_generate_option_info(size_t index, maskkv_option_info* info);
+
 typedef struct maskkv_stats {
   uint32_t size;            /* sizeof(maskkv_stats), set by the caller */
   int32_t steps;            /* denoising steps taken so far */

@@ -1,54 +1,36 @@
 // Sessions (pull-style streaming) and one-shot generation through the C ABI.
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 
 #include "api/guard.h"
 #include "api/handles.h"
 #include "api/options.h"
+#include "api/option_layout.h"
 
 using namespace maskkv;
 
 namespace {
 
+// Sets a field of the engine's options from the C field of the same row of the option table.
+template <class Member, class Field>
+void assign(Member& member, const Field& field) {
+  if constexpr (std::is_same_v<Member, bool>)
+    member = field != 0;
+  else
+    member = static_cast<Member>(field);  // enums by value: the table's range check comes next
+}
+void assign(std::shared_ptr<const Profile>& member, const maskkv_profile* profile) {
+  member = profile ? profile->impl : nullptr;
+}
+
+// maskkv_generate_options in engine types, row by row of the option table; resolve_options
+// checks every value against its row.
 GenerateOptions to_engine(const maskkv_generate_options& o) {
   GenerateOptions g;
-  g.gen_length = o.gen_length;
-  g.steps = o.steps;
-  g.block_length = o.block_length;
-  if (o.sampler < MASKKV_SAMPLER_AUTO || o.sampler > MASKKV_SAMPLER_DREAM)
-    fail(Code::invalid_argument, "sampler = " + std::to_string(o.sampler) + " is not a MASKKV_SAMPLER_* value");
-  if (o.remasking != MASKKV_REMASK_LOW_CONFIDENCE && o.remasking != MASKKV_REMASK_RANDOM)
-    fail(Code::invalid_argument, "remasking = " + std::to_string(o.remasking) + " is not a MASKKV_REMASK_* value");
-  if (o.alg < MASKKV_ALG_ORIGIN || o.alg > MASKKV_ALG_ENTROPY)
-    fail(Code::invalid_argument, "alg = " + std::to_string(o.alg) + " is not a MASKKV_ALG_* value");
-  g.sampler = static_cast<SamplerKind>(o.sampler);
-  g.remasking = static_cast<Remasking>(o.remasking);
-  g.alg = static_cast<DreamAlg>(o.alg);
-  g.alg_temp = o.alg_temp;
-  g.temperature = o.temperature;
-  g.top_p = o.top_p;
-  g.top_k = o.top_k;
-  g.cfg_scale = o.cfg_scale;
-  g.threshold = o.threshold;
-  g.factor = o.factor;
-  g.eos_logit_inf = o.eos_logit_inf != 0;
-  g.eos_confidence_inf = o.eos_confidence_inf != 0;
-  g.seed = o.seed;
-  g.rope_scaling = o.rope_scaling;
-  if (o.policy < MASKKV_POLICY_NONE || o.policy > MASKKV_POLICY_ADAKV)
-    fail(Code::invalid_argument, "policy = " + std::to_string(o.policy) + " is not a MASKKV_POLICY_* value");
-  g.cache.policy = static_cast<Policy>(o.policy);
-  g.cache.budget = o.budget;
-  if (o.profile) g.cache.profile = o.profile->impl;
-  g.cache.online = o.online != 0;
-  g.cache.prompt_refresh = o.prompt_refresh;
-  g.cache.response_refresh = o.response_refresh;
-  g.cache.rho = o.rho;
-  g.cache.alpha = o.alpha;
-  g.cache.beta = o.beta;
-  g.cache.window = o.window;
-  g.cache.pool_kernel = o.pool_kernel;
-  g.cache.memory_limit = o.kv_memory_limit;
+#define MASKKV_ASSIGN_OPTION(name, kind, def, lo, hi, member, choices, help) assign(g.member, o.name);
+  MASKKV_GENERATE_OPTIONS(MASKKV_ASSIGN_OPTION)
+#undef MASKKV_ASSIGN_OPTION
   return g;
 }
 
@@ -79,9 +61,8 @@ void fill_stats(const Session& s, maskkv_stats* stats) {
 // `profile`): only sizes at the end of a field are valid.
 void check_size_on_field_boundary(const maskkv_generate_options* o) {
   if (o == nullptr) return;
-  for (size_t off : {offsetof(maskkv_generate_options, seed), offsetof(maskkv_generate_options, profile),
-                     offsetof(maskkv_generate_options, kv_memory_limit)})
-    if (o->size > off && o->size < off + 8)
+  for (const api::OptionField& f : api::kGenerateOptionFields)
+    if (f.size > 4 && o->size > f.offset && o->size < f.offset + f.size)
       fail(Code::invalid_argument, "maskkv_generate_options.size = " + std::to_string(o->size) +
                                        " ends inside a field (use sizeof(maskkv_generate_options))");
 }
@@ -105,35 +86,16 @@ MASKKV_API void maskkv_generate_default_options(maskkv_generate_options* o) {
   if (!o) return;
   *o = maskkv_generate_options{};
   o->size = sizeof(*o);
-  o->gen_length = 64;
-  o->steps = 0;
-  o->block_length = 0;
-  o->sampler = MASKKV_SAMPLER_AUTO;
-  o->remasking = MASKKV_REMASK_LOW_CONFIDENCE;
-  o->alg = MASKKV_ALG_ENTROPY;
-  o->alg_temp = 0.0f;
-  o->temperature = 0.0f;
-  o->top_p = 1.0f;
-  o->top_k = 0;
-  o->cfg_scale = 0.0f;
-  o->threshold = 0.0f;
-  o->factor = 0.0f;
-  o->eos_logit_inf = 0;
-  o->eos_confidence_inf = 0;
-  o->seed = 0;
-  o->rope_scaling = 1.0f;
-  o->policy = MASKKV_POLICY_NONE;
-  o->budget = 256;
-  o->profile = NULL;
-  o->online = 0;
-  o->prompt_refresh = 0;
-  o->response_refresh = 0;
-  o->rho = 0.25f;
-  o->alpha = 0.1f;
-  o->beta = 0.4f;
-  o->window = 32;
-  o->pool_kernel = 7;
-  o->kv_memory_limit = 0;
+  auto set = [](auto& field, GenOpt id) {
+    using T = std::decay_t<decltype(field)>;
+    if constexpr (std::is_pointer_v<T>)
+      field = nullptr;
+    else
+      field = static_cast<T>(option_spec(id).default_value);
+  };
+#define MASKKV_SET_DEFAULT(name, kind, def, lo, hi, member, choices, help) set(o->name, GenOpt::name);
+  MASKKV_GENERATE_OPTIONS(MASKKV_SET_DEFAULT)
+#undef MASKKV_SET_DEFAULT
 }
 
 MASKKV_API maskkv_status maskkv_session_begin(const maskkv_model* model, const int32_t* prompt,

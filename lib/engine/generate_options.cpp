@@ -1,31 +1,30 @@
 #include "engine/generate_options.h"
 
-#include <charconv>
 #include <cmath>
 #include <string>
+#include <type_traits>
 
 #include "core/error.h"
 #include "engine/option_scope.h"
 #include "model/rope_scaling.h"
+#include "options/option_values.h"
 
 namespace maskkv {
 
 namespace {
 
-// The shortest text that reads back as v (1e-09, not 0.000000); as a float when v is one (the
-// C ABI's option fields are floats: 1e-10f prints as 1e-10, not 1.000000013351432e-10).
-std::string shortest(double v) {
-  char buf[32];
-  const float f = static_cast<float>(v);
-  auto r = static_cast<double>(f) == v ? std::to_chars(buf, buf + sizeof buf, f)
-                                       : std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-
-void check_range(double v, double lo, double hi, const char* name) {
-  if (!(std::isfinite(v) && v >= lo && v <= hi))
-    fail(Code::invalid_argument, std::string(name) + " = " + shortest(v) + " is outside [" +
-                                     shortest(lo) + ", " + shortest(hi) + "]");
+// Every option against its row of the option table (NAME = V is outside [MIN, MAX]).
+void check_table_ranges(const GenerateOptions& o) {
+  auto check = [](GenOpt id, const auto& value) {
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_enum_v<T>)
+      check_option_value(id, static_cast<double>(static_cast<std::underlying_type_t<T>>(value)));
+    else if constexpr (std::is_arithmetic_v<T>)
+      check_option_value(id, static_cast<double>(value));
+  };
+#define MASKKV_CHECK_OPTION(name, kind, def, lo, hi, member, choices, help) check(GenOpt::name, o.member);
+  MASKKV_GENERATE_OPTIONS(MASKKV_CHECK_OPTION)
+#undef MASKKV_CHECK_OPTION
 }
 
 }  // namespace
@@ -53,14 +52,9 @@ uint64_t cache_bytes_bound(const GenerateOptions& o, const ModelSpec& s, int64_t
 GenerateOptions resolve_options(const GenerateOptions& in, const ModelSpec& spec,
                                 int64_t prompt_length) {
   GenerateOptions o = in;
-  if (o.gen_length < 1 || o.gen_length > (1 << 20))
-    fail(Code::invalid_argument, "gen_length = " + std::to_string(o.gen_length) + " must be in [1, 1048576]");
+  check_table_ranges(o);
   if (o.steps == 0) o.steps = o.gen_length;
   if (o.block_length == 0) o.block_length = o.gen_length;
-  if (o.steps < 1 || o.steps > (1 << 20))
-    fail(Code::invalid_argument, "steps = " + std::to_string(o.steps) + " must be in [1, 1048576]");
-  if (o.block_length < 1)
-    fail(Code::invalid_argument, "block_length = " + std::to_string(o.block_length) + " must be positive");
   if (o.gen_length % o.block_length != 0)
     fail(Code::invalid_argument, "gen_length " + std::to_string(o.gen_length) +
                                      " is not divisible by block_length " + std::to_string(o.block_length));
@@ -70,23 +64,13 @@ GenerateOptions resolve_options(const GenerateOptions& in, const ModelSpec& spec
                                      std::to_string(blocks) + " blocks (gen_length / block_length)");
   if (o.sampler == SamplerKind::auto_select)
     o.sampler = spec.family == Family::dream ? SamplerKind::dream : SamplerKind::llada;
-  if (o.sampler != SamplerKind::llada && o.sampler != SamplerKind::dream)
-    fail(Code::invalid_argument, "unknown sampler " + std::to_string(static_cast<int>(o.sampler)));
-  if (o.remasking != Remasking::low_confidence && o.remasking != Remasking::random)
-    fail(Code::invalid_argument, "unknown remasking " + std::to_string(static_cast<int>(o.remasking)));
-  if (static_cast<int>(o.alg) < 0 || static_cast<int>(o.alg) > 3)
-    fail(Code::invalid_argument, "unknown alg " + std::to_string(static_cast<int>(o.alg)));
-  check_range(o.temperature, 0, 100, "temperature");
-  check_range(o.alg_temp, 0, 100, "alg_temp");
-  check_range(o.top_p, 1e-9, 1, "top_p");
-  if (o.top_k < 0) fail(Code::invalid_argument, "top_k = " + std::to_string(o.top_k) + " must be >= 0");
-  check_range(o.cfg_scale, 0, 1000, "cfg_scale");
-  check_range(o.threshold, 0, 1, "threshold");
-  check_range(o.factor, 0, 1000, "factor");
   // 0 = automatic: the LongLLaDA formula picks lambda for the sequence length (1 when it fits
-  // the training context).
+  // the training context); a factor below 1e-3 would shrink the RoPE base to nothing.
   if (o.rope_scaling == 0) o.rope_scaling = rope_scaling_for_length(spec, prompt_length + o.gen_length);
-  check_range(o.rope_scaling, 1e-3, 1e6, "rope_scaling");
+  const double max_scaling = option_spec(GenOpt::rope_scaling).max;
+  if (!(o.rope_scaling >= 1e-3 && o.rope_scaling <= max_scaling))
+    fail(Code::invalid_argument, "rope_scaling = " + option_value_text(o.rope_scaling) + " is outside [0.001, " +
+                                     option_value_text(max_scaling) + "] (0 = chosen for the length)");
   if (o.threshold > 0 && o.factor > 0)
     fail(Code::invalid_argument, "threshold and factor are two commit rules; choose one");
   if (o.sampler == SamplerKind::dream) {
@@ -98,15 +82,7 @@ GenerateOptions resolve_options(const GenerateOptions& in, const ModelSpec& spec
       fail(Code::unsupported, "alg 'origin' has no confidence, so the threshold/factor rules do not apply");
   }
   const CacheOptions& c = o.cache;
-  if (c.budget < 1)
-    fail(Code::invalid_argument, "budget = " + std::to_string(c.budget) + " must be a positive number of K/V pairs per head");
-  if (c.prompt_refresh < 0 || c.response_refresh < 0)
-    fail(Code::invalid_argument, "prompt_refresh / response_refresh must be >= 1 (0 = the family default)");
-  check_range(c.rho, 0, 1, "rho");
-  check_range(c.alpha, 0, 1, "alpha");
-  check_range(c.beta, 0, 1, "beta");
-  if (c.window < 1) fail(Code::invalid_argument, "window = " + std::to_string(c.window) + " must be >= 1");
-  if (c.pool_kernel < 1 || c.pool_kernel % 2 == 0 || c.pool_kernel > 1001)
+  if (c.pool_kernel % 2 == 0)
     fail(Code::invalid_argument, "pool_kernel = " + std::to_string(c.pool_kernel) + " must be odd, in [1, 1001]");
   if (c.policy != Policy::none && o.cfg_scale > 0)
     fail(Code::unsupported, std::string("cfg_scale: classifier-free guidance runs only with policy none, not ") +

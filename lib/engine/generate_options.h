@@ -9,24 +9,14 @@
 
 namespace maskkv {
 
-struct GenerateOptions {
-  int gen_length = 64;
-  int steps = 0;         // 0 = gen_length
-  int block_length = 0;  // 0 = gen_length
-  SamplerKind sampler = SamplerKind::auto_select;
-  Remasking remasking = Remasking::low_confidence;
-  DreamAlg alg = DreamAlg::entropy;
-  double alg_temp = 0;
-  double temperature = 0;
-  double top_p = 1;
-  int top_k = 0;
-  double cfg_scale = 0;
-  double threshold = 0;
-  double factor = 0;
-  bool eos_logit_inf = false;
-  bool eos_confidence_inf = false;
-  uint64_t seed = 0;
-  double rope_scaling = 1;  // 0 = pick lambda for the sequence length (LongLLaDA formula)
+// The options of one generation: maskkv_generate_options in engine types. Every default comes
+// from the option table (options/generate_option_table.h); the sampling rules are the base.
+struct GenerateOptions : SamplingRules {
+  SamplerKind sampler = option_default<SamplerKind>(GenOpt::sampler);
+  double cfg_scale = option_default<double>(GenOpt::cfg_scale);
+  uint64_t seed = option_default<uint64_t>(GenOpt::seed);
+  // 0 = pick lambda for the sequence length (LongLLaDA formula)
+  double rope_scaling = option_default<double>(GenOpt::rope_scaling);
   CacheOptions cache;  // policy none: vanilla recompute of the whole sequence every step
 };
 

@@ -27,20 +27,8 @@ Session::Session(std::shared_ptr<const Model> model, const std::vector<int32_t>&
   x_.resize(prompt.size() + options_.gen_length, spec.mask_id);
 
   SamplerOptions so;
+  static_cast<SamplingRules&>(so) = options_;
   so.prompt_length = static_cast<int>(prompt_length_);
-  so.gen_length = options_.gen_length;
-  so.steps = options_.steps;
-  so.block_length = options_.block_length;
-  so.remasking = options_.remasking;
-  so.alg = options_.alg;
-  so.alg_temp = options_.alg_temp;
-  so.temperature = options_.temperature;
-  so.top_p = options_.top_p;
-  so.top_k = options_.top_k;
-  so.threshold = options_.threshold;
-  so.factor = options_.factor;
-  so.eos_logit_inf = options_.eos_logit_inf;
-  so.eos_confidence_inf = options_.eos_confidence_inf;
   so.mask_id = spec.mask_id;
   so.eos_id = spec.eos_id;
   so.eot_id = spec.eot_id;

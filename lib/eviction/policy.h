@@ -5,6 +5,7 @@
 #include <string>
 
 #include "eviction/profile.h"
+#include "options/generate_option_table.h"
 
 namespace maskkv {
 
@@ -23,20 +24,21 @@ const char* policy_name(Policy p);
 Policy parse_policy(const std::string& name);
 bool evicts(Policy p);
 
+// Defaults from the option table (options/generate_option_table.h).
 struct CacheOptions {
-  Policy policy = Policy::none;
-  int budget = 256;          // average prompt K/V pairs kept per head
-  int prompt_refresh = 0;    // Kp; 0 = the family default (LLaDA 50, Dream 25)
-  int response_refresh = 0;  // Kr; 0 = the family default (LLaDA 5, Dream 2)
-  double rho = 0.25;         // share of response tokens refreshed by partial updates
-  double alpha = 0.1;        // MaskKV head allocation mix
-  double beta = 0.4;         // MaskKV base share of the budget
-  int window = 32;           // SnapKV observation window
-  int pool_kernel = 7;       // SnapKV pooling kernel (odd)
-  bool avg_pool = false;     // SnapKV average instead of max pooling
-  bool online = false;       // MaskKV: budgets from this prompt instead of a profile
-  std::shared_ptr<const Profile> profile;  // MaskKV offline budgets
-  uint64_t memory_limit = 0;  // bytes of K/V + feature cache at the peak; 0 = unlimited
+  Policy policy = option_default<Policy>(GenOpt::policy);
+  int budget = option_default<int>(GenOpt::budget);                      // average prompt K/V pairs kept per head
+  int prompt_refresh = option_default<int>(GenOpt::prompt_refresh);      // Kp; 0 = the family default (LLaDA 50, Dream 25)
+  int response_refresh = option_default<int>(GenOpt::response_refresh);  // Kr; 0 = the family default (LLaDA 5, Dream 2)
+  double rho = option_default<double>(GenOpt::rho);      // share of response tokens refreshed by partial updates
+  double alpha = option_default<double>(GenOpt::alpha);  // MaskKV head allocation mix
+  double beta = option_default<double>(GenOpt::beta);    // MaskKV base share of the budget
+  int window = option_default<int>(GenOpt::window);            // SnapKV observation window
+  int pool_kernel = option_default<int>(GenOpt::pool_kernel);  // SnapKV pooling kernel (odd)
+  bool avg_pool = false;                                       // SnapKV average instead of max pooling
+  bool online = option_default<bool>(GenOpt::online);  // MaskKV: budgets from this prompt instead of a profile
+  std::shared_ptr<const Profile> profile;              // MaskKV offline budgets
+  uint64_t memory_limit = option_default<uint64_t>(GenOpt::kv_memory_limit);  // bytes at the peak; 0 = unlimited
 };
 
 }  // namespace maskkv

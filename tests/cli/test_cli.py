@@ -178,7 +178,7 @@ def test_calibrate_then_generate_with_the_profile(tmp_path):
     (["--policy", "snapkv", "--budget", "-4"], 2, "--budget -4 is out of range"),
     (["--policy", "snapkv", "--budget", "8", "--window", "100"], 1, "window 100 is larger than the prompt"),
     (["--policy", "maskkv", "--budget", "8"], 1, "needs a profile"),
-    (["--policy", "full", "--rho", "1.5"], 1, "rho"),
+    (["--policy", "full", "--rho", "1.5"], 2, "--rho 1.5 is out of range: it must be between 0 and 1"),
     (["--policy", "snapkv", "--pool-kernel", "4"], 1, "pool_kernel = 4"),
     (["--policy", "none", "--budget", "16"], 1, "budget has no effect here: policy none"),
     (["--policy", "full", "--budget", "16"], 1, "budget has no effect here: policy full"),

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace cli {
@@ -77,6 +78,16 @@ double Args::number(const std::string& name, double fallback) const {
   double v = std::strtod(it->second.c_str(), &end);
   if (it->second.empty() || *end != '\0' || !std::isfinite(v))
     throw UsageError("--" + name + " expects a number, got '" + it->second + "'");
+  return v;
+}
+
+double Args::number_in(const std::string& name, double fallback, double lo, double hi) const {
+  const double v = number(name, fallback);
+  if (has(name) && !(v >= lo && v <= hi)) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%g and %g", lo, hi);
+    throw UsageError("--" + name + " " + str(name) + " is out of range: it must be between " + range);
+  }
   return v;
 }
 

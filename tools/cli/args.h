@@ -30,6 +30,8 @@ class Args {
   int64_t integer_in(const std::string& name, int64_t fallback, int64_t lo, int64_t hi) const;
   uint64_t unsigned_integer(const std::string& name, uint64_t fallback) const;
   double number(const std::string& name, double fallback) const;
+  // A number in [lo, hi]; anything else is a usage error that names the range.
+  double number_in(const std::string& name, double fallback, double lo, double hi) const;
   // One of `choices`, returned as its index.
   int choice(const std::string& name, const std::vector<std::string>& choices, int fallback) const;
   // A comma-separated list of integers.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "command.h"
 #include "commands.h"
 #include "common.h"
 #include "progress.h"
@@ -38,16 +39,12 @@ std::vector<int32_t> sample_ids(const maskkv_model* model, const nlohmann::json&
 
 int cmd_calibrate(int argc, char** argv) {
   return cli::run_command("calibrate", [&] {
-    cli::Args args({"model", "data", "out", "gen-length", "limit", "threads", "backend"}, {"help"});
-    args.parse(argc, argv);
-    if (args.has("help")) {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    for (const char* required : {"model", "data", "out"})
-      if (!args.has(required)) throw cli::UsageError(std::string("--") + required + " is required");
-    const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
-    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
+    std::set<std::string> options = cli::model_option_names();
+    options.insert({"data", "out", "gen-length", "limit"});
+    std::optional<cli::Args> parsed = cli::parse_command(argc, argv, options, {}, kUsage, {"model", "data", "out"});
+    if (!parsed) return 0;
+    const cli::Args& args = *parsed;
+    cli::ModelHandle m = cli::open_model(args);
 
     std::ifstream in(args.str("data"));
     if (!in) throw cli::Failure("cannot open --data " + args.str("data"));

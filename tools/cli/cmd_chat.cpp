@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "command.h"
 #include "commands.h"
 #include "common.h"
 #include "generate_args.h"
@@ -19,15 +20,16 @@
 
 namespace {
 
-const std::string kUsage =
-    std::string("usage: maskkv chat --model DIR [--chat-template NAME|FILE] [--system TEXT] [options]\n"
-                "  Reads one user message per line from standard input; /reset forgets the conversation,\n"
-                "  /exit (or end of input) ends it. Line editing is the terminal's.\n"
-                "  --chat-template NAME|FILE  llada, chatml, llama3, or a Jinja template file of one\n"
-                "  --system TEXT         a system message at the start of the conversation\n"
-                "  --parse-special       let special-token text in messages become the token\n"
-                "  --no-live             print each response when it is done, even on a terminal\n") +
-    cli::kGenerateOptionsHelp;
+std::string usage() {
+  return std::string("usage: maskkv chat --model DIR [--chat-template NAME|FILE] [--system TEXT] [options]\n"
+                     "  Reads one user message per line from standard input; /reset forgets the conversation,\n"
+                     "  /exit (or end of input) ends it. Line editing is the terminal's.\n"
+                     "  --chat-template NAME|FILE  llada, chatml, llama3, or a Jinja template file of one\n"
+                     "  --system TEXT         a system message at the start of the conversation\n"
+                     "  --parse-special       let special-token text in messages become the token\n"
+                     "  --no-live             print each response when it is done, even on a terminal\n") +
+         cli::generate_options_help();
+}
 
 // Generates one response to `prompt`; draws it live when `live` draws.
 std::vector<int32_t> respond(const maskkv_model* model, const std::vector<int32_t>& prompt,
@@ -55,19 +57,14 @@ int cmd_chat(int argc, char** argv) {
   return cli::run_command("chat", [&] {
     std::set<std::string> options = cli::generate_option_names(), flags = cli::generate_flag_names();
     options.insert({"model", "chat-template", "system"});
-    flags.insert({"parse-special", "no-live", "help"});
-    cli::Args args(options, flags);
-    args.parse(argc, argv);
-    if (args.has("help")) {
-      std::fputs(kUsage.c_str(), stdout);
-      return 0;
-    }
-    if (!args.has("model")) throw cli::UsageError("--model is required");
+    flags.insert({"parse-special", "no-live"});
+    std::optional<cli::Args> parsed = cli::parse_command(argc, argv, options, flags, usage());
+    if (!parsed) return 0;
+    const cli::Args& args = *parsed;
     cli::ChatSpec chat = cli::read_chat_spec(args);
     chat.enabled = true;
     maskkv_generate_options opts = cli::read_generate_options(args);
-    const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
-    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
+    cli::ModelHandle m = cli::open_model(args);
     cli::ProfileHandle profile(m.model, args.has("profile"), args.has("profile") ? args.str("profile") : "");
     if (profile.profile) opts.profile = profile.profile;
     maskkv_model_info info;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "command.h"
 #include "commands.h"
 #include "generate_args.h"
 #include "common.h"
@@ -13,17 +14,18 @@
 
 namespace {
 
-const std::string kUsage =
-    std::string("usage: maskkv generate --model DIR (--prompt TEXT | --prompt-file FILE | --prompt-ids 1,2,3) [options]\n"
-                "  --prompt TEXT         the prompt; '-' reads it from standard input\n"
-                "  --prompt-file FILE    the prompt from a file ('-' = standard input): for long prompts\n"
-                "  --chat                wrap the prompt in the model's chat template\n"
-                "  --chat-template NAME|FILE  llada, chatml, llama3, or a Jinja template file of one (implies --chat)\n"
-                "  --system TEXT         a system message before the prompt (implies --chat)\n"
-                "  --parse-special       let special-token text in the prompt (\"<|eot_id|>\") become the token\n"
-                "  --json                one JSON object on stdout\n"
-                "  --quiet               no progress bar and no statistics on stderr\n") +
-    cli::kGenerateOptionsHelp;
+std::string usage() {
+  return std::string("usage: maskkv generate --model DIR (--prompt TEXT | --prompt-file FILE | --prompt-ids 1,2,3) [options]\n"
+                     "  --prompt TEXT         the prompt; '-' reads it from standard input\n"
+                     "  --prompt-file FILE    the prompt from a file ('-' = standard input): for long prompts\n"
+                     "  --chat                wrap the prompt in the model's chat template\n"
+                     "  --chat-template NAME|FILE  llada, chatml, llama3, or a Jinja template file of one (implies --chat)\n"
+                     "  --system TEXT         a system message before the prompt (implies --chat)\n"
+                     "  --parse-special       let special-token text in the prompt (\"<|eot_id|>\") become the token\n"
+                     "  --json                one JSON object on stdout\n"
+                     "  --quiet               no progress bar and no statistics on stderr\n") +
+         cli::generate_options_help();
+}
 
 }  // namespace
 
@@ -31,24 +33,19 @@ int cmd_generate(int argc, char** argv) {
   return cli::run_command("generate", [&] {
     std::set<std::string> options = cli::generate_option_names(), flags = cli::generate_flag_names();
     options.insert({"model", "prompt", "prompt-file", "prompt-ids", "chat-template", "system"});
-    flags.insert({"json", "chat", "parse-special", "quiet", "help"});
-    cli::Args args(options, flags);
-    args.parse(argc, argv);
-    if (args.has("help")) {
-      std::fputs(kUsage.c_str(), stdout);
-      return 0;
-    }
-    if (!args.has("model")) throw cli::UsageError("--model is required");
+    flags.insert({"json", "chat", "parse-special", "quiet"});
+    std::optional<cli::Args> parsed = cli::parse_command(argc, argv, options, flags, usage());
+    if (!parsed) return 0;
+    const cli::Args& args = *parsed;
     if (cli::has_text_prompt(args) == args.has("prompt-ids"))
       throw cli::UsageError("give exactly one of --prompt, --prompt-file and --prompt-ids");
     const cli::ChatSpec chat = cli::read_chat_spec(args);
     if (chat.enabled && args.has("prompt-ids"))
       throw cli::UsageError("the chat options need a text prompt, not --prompt-ids");
     maskkv_generate_options opts = cli::read_generate_options(args);
-    const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
     const std::string text_prompt = cli::has_text_prompt(args) ? cli::read_text_prompt(args) : "";
     const bool quiet = args.has("quiet");
-    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
+    cli::ModelHandle m = cli::open_model(args);
 
     cli::ProfileHandle profile(m.model, args.has("profile"), args.has("profile") ? args.str("profile") : "");
     if (profile.profile) opts.profile = profile.profile;

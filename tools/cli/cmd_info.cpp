@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "command.h"
 #include "commands.h"
 #include "common.h"
 
@@ -16,15 +17,10 @@ const char* dtype_name(int d) { return d == MASKKV_DTYPE_BF16 ? "bf16" : d == MA
 
 int cmd_info(int argc, char** argv) {
   return cli::run_command("info", [&] {
-    cli::Args args({"model", "backend", "threads"}, {"json", "help"});
-    args.parse(argc, argv);
-    if (args.has("help")) {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (!args.has("model")) throw cli::UsageError("--model is required");
-    const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
-    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
+    std::optional<cli::Args> parsed = cli::parse_command(argc, argv, cli::model_option_names(), {"json"}, kUsage);
+    if (!parsed) return 0;
+    const cli::Args& args = *parsed;
+    cli::ModelHandle m = cli::open_model(args);
     maskkv_model_info info;
     info.size = sizeof(info);
     cli::check(maskkv_model_get_info(m.model, &info), "reading model information");

@@ -1,5 +1,7 @@
-// The generation options that `maskkv generate` and `maskkv chat` share: their names, their
-// help text and how they fill maskkv_generate_options.
+// The generation options that `maskkv generate` and `maskkv chat` share. Their flags, value
+// kinds, ranges, defaults and help all come from the library's option table through
+// maskkv_generate_option_info (a flag is the field's name with '-' for '_'), so the CLI states
+// none of them itself.
 #pragma once
 
 #include <set>
@@ -14,10 +16,11 @@ namespace cli {
 // --threads, which the model takes).
 std::set<std::string> generate_option_names();
 std::set<std::string> generate_flag_names();
-// The help lines for them.
-extern const char* const kGenerateOptionsHelp;
-// maskkv_generate_options from the defaults and the given options; range errors are usage
-// errors, combinations the library checks (and refuses with the reason) when a session begins.
+// The help lines for them, one per option with its default.
+std::string generate_options_help();
+// maskkv_generate_options from the defaults and the given options; a value outside its range
+// is a usage error, combinations the library checks (and refuses with the reason) when a
+// session begins. --profile is the caller's: it names a file to load.
 maskkv_generate_options read_generate_options(const Args& a);
 
 }  // namespace cli

@@ -390,16 +390,23 @@ class Step:
 # Option handling
 # ------------------------------------------------------------------------------------------------
 
+def _option_kinds() -> Dict[str, int]:
+    """Each field of maskkv_generate_options and its MASKKV_OPTION_* kind, from the library's
+    option table (docs/options.md), in the struct's order."""
+    kinds = {}
+    for i in range(capi.maskkv_generate_option_count()):
+        info = capi.maskkv_option_info()
+        _check(capi.maskkv_generate_option_info(i, info))
+        kinds[info.name] = info.type
+    return kinds
+
+
+_OPTION_KINDS = _option_kinds()
+# The choice fields take these enums' names or values.
 _ENUM_OPTIONS = {"sampler": Sampler, "remasking": Remasking, "alg": Alg, "policy": Policy}
-_INT_OPTIONS = ("gen_length", "steps", "block_length", "top_k", "seed", "budget",
-                "prompt_refresh", "response_refresh", "window", "pool_kernel")
-_BOOL_OPTIONS = ("eos_logit_inf", "eos_confidence_inf", "online")
-_FLOAT_OPTIONS = ("alg_temp", "temperature", "top_p", "cfg_scale", "threshold", "factor",
-                  "rope_scaling", "rho", "alpha", "beta")
 
 #: Every keyword that Model.generate / Model.stream accept.
-GENERATE_OPTIONS = tuple(_ENUM_OPTIONS) + _INT_OPTIONS + _BOOL_OPTIONS + _FLOAT_OPTIONS + (
-    "profile", "chat", "chat_template", "system", "parse_special")
+GENERATE_OPTIONS = tuple(_OPTION_KINDS) + ("chat", "chat_template", "system", "parse_special")
 _PROMPT_OPTIONS = ("chat", "chat_template", "system", "parse_special")
 
 
@@ -421,13 +428,14 @@ def _generate_options(options: Dict[str, Any],
     opts = capi.maskkv_generate_options()  # holds maskkv_generate_default_options()
     profile = None
     for key, value in options.items():
-        if key in _ENUM_OPTIONS:
+        kind = _OPTION_KINDS.get(key)
+        if kind == capi.MASKKV_OPTION_CHOICE:
             setattr(opts, key, _enum_value(_ENUM_OPTIONS[key], key, value))
-        elif key in _INT_OPTIONS:
+        elif kind in (capi.MASKKV_OPTION_INT, capi.MASKKV_OPTION_UINT64):
             setattr(opts, key, int(value))
-        elif key in _BOOL_OPTIONS:
+        elif kind == capi.MASKKV_OPTION_BOOL:
             setattr(opts, key, 1 if value else 0)
-        elif key in _FLOAT_OPTIONS:
+        elif kind == capi.MASKKV_OPTION_FLOAT:
             setattr(opts, key, float(value))
         elif key == "profile":
             if isinstance(value, (str, os.PathLike)) and model is not None:
@@ -680,10 +688,10 @@ class Model(_Native):
         """Runs one generation to the end.
 
         ``prompt``: token ids (list, tuple, numpy array) or text (needs a tokenizer).
-        ``options``: the fields of maskkv_generate_options by name (gen_length, steps,
-        block_length, sampler, remasking, alg, temperature, top_p, top_k, cfg_scale, threshold,
-        factor, seed, policy, budget, profile (a :class:`Profile` or its path), ...); enum fields
-        take names ("random", "maskkv") or values. ``chat=True``, ``chat_template=``,
+        ``options``: the fields of maskkv_generate_options by name (gen_length, steps, sampler,
+        temperature, policy, budget, profile (a :class:`Profile` or its path), ...: every one,
+        with its default and range, is in docs/options.md and :data:`GENERATE_OPTIONS`); choice
+        fields take names ("random", "maskkv") or values. ``chat=True``, ``chat_template=``,
         ``system=`` and ``parse_special=`` make it a chat prompt (see :meth:`encode_prompt`).
         An option that would have no effect (``top_k`` with the LLaDA sampler, ``budget`` with
         policy "none", ...) raises :class:`UnsupportedError` saying why.

@@ -228,6 +228,21 @@ def test_enum_options_by_name_and_value(llada, dream):
         assert dream.generate([5, 6], gen_length=8, steps=4, alg=alg).tokens.shape == (8,)
 
 
+def test_every_generation_option_is_a_keyword(llada):
+    # The keywords come from the library's option table: every field of the C struct, the
+    # memory limit included, is accepted and reaches the library.
+    names = [capi.maskkv_option_info() for _ in range(capi.maskkv_generate_option_count())]
+    for i, info in enumerate(names):
+        assert capi.maskkv_generate_option_info(i, info) == capi.MASKKV_OK
+    fields = [info.name for info in names]
+    assert fields[0] == "gen_length" and fields[-1] == "kv_memory_limit"
+    assert set(fields) <= set(maskkv.GENERATE_OPTIONS)
+    with pytest.raises(maskkv.OutOfMemoryError, match="kv_memory_limit"):
+        llada.generate([1, 2, 3], gen_length=8, policy="full", kv_memory_limit=1)
+    with pytest.raises(maskkv.InvalidArgumentError, match=r"rho = 2 is outside \[0, 1\]"):
+        llada.generate([1, 2, 3], gen_length=8, policy="full", rho=2.0)
+
+
 def test_eviction_policies(llada):
     prompt = [(i * 37) % 300 for i in range(60)]
     common = dict(gen_length=16, steps=16, block_length=8)

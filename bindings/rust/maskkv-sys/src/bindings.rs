@@ -1101,6 +1101,201 @@ fn bindgen_test_layout_maskkv_generate_options() {
 extern "C" {
     pub fn maskkv_generate_default_options(options: *mut maskkv_generate_options);
 }
+pub const MASKKV_OPTION_INT: _bindgen_ty_9 = 0;
+pub const MASKKV_OPTION_UINT64: _bindgen_ty_9 = 1;
+pub const MASKKV_OPTION_FLOAT: _bindgen_ty_9 = 2;
+pub const MASKKV_OPTION_BOOL: _bindgen_ty_9 = 3;
+pub const MASKKV_OPTION_CHOICE: _bindgen_ty_9 = 4;
+pub const MASKKV_OPTION_PROFILE: _bindgen_ty_9 = 5;
+pub type _bindgen_ty_9 = ::std::os::raw::c_uint;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct maskkv_option_info {
+    pub size: u32,
+    pub type_: i32,
+    pub name: *const ::std::os::raw::c_char,
+    pub choices: *const ::std::os::raw::c_char,
+    pub help: *const ::std::os::raw::c_char,
+    pub default_value: f64,
+    pub min_value: f64,
+    pub max_value: f64,
+    pub offset: u64,
+}
+#[test]
+fn bindgen_test_layout_maskkv_option_info() {
+    assert_eq!(
+        ::std::mem::size_of::<maskkv_option_info>(),
+        64usize,
+        concat!("Size of: ", stringify!(maskkv_option_info))
+    );
+    assert_eq!(
+        ::std::mem::align_of::<maskkv_option_info>(),
+        8usize,
+        concat!("Alignment of ", stringify!(maskkv_option_info))
+    );
+    fn test_field_size() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_option_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_option_info),
+                "::",
+                stringify!(size)
+            )
+        );
+    }
+    test_field_size();
+    fn test_field_type() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_option_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).type_) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_option_info),
+                "::",
+                stringify!(type_)
+            )
+        );
+    }
+    test_field_type();
+    fn test_field_name() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_option_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).name) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_option_info),
+                "::",
+                stringify!(name)
+            )
+        );
+    }
+    test_field_name();
+    fn test_field_choices() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_option_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).choices) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_option_info),
+                "::",
+                stringify!(choices)
+            )
+        );
+    }
+    test_field_choices();
+    fn test_field_help() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_option_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).help) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_option_info),
+                "::",
+                stringify!(help)
+            )
+        );
+    }
+    test_field_help();
+    fn test_field_default_value() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_option_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).default_value) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_option_info),
+                "::",
+                stringify!(default_value)
+            )
+        );
+    }
+    test_field_default_value();
+    fn test_field_min_value() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_option_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).min_value) as usize - ptr as usize
+            },
+            40usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_option_info),
+                "::",
+                stringify!(min_value)
+            )
+        );
+    }
+    test_field_min_value();
+    fn test_field_max_value() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_option_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).max_value) as usize - ptr as usize
+            },
+            48usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_option_info),
+                "::",
+                stringify!(max_value)
+            )
+        );
+    }
+    test_field_max_value();
+    fn test_field_offset() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_option_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).offset) as usize - ptr as usize
+            },
+            56usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_option_info),
+                "::",
+                stringify!(offset)
+            )
+        );
+    }
+    test_field_offset();
+}
+extern "C" {
+    pub fn maskkv_generate_option_count() -> usize;
+}
+extern "C" {
+    pub fn maskkv_generate_option_info(
+        index: usize,
+        info: *mut maskkv_option_info,
+    ) -> maskkv_status;
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct maskkv_stats {
