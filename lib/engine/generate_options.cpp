@@ -83,7 +83,7 @@ GenerateOptions resolve_options(const GenerateOptions& in, const ModelSpec& spec
   }
   const CacheOptions& c = o.cache;
   if (c.pool_kernel % 2 == 0)
-    fail(Code::invalid_argument, "pool_kernel = " + std::to_string(c.pool_kernel) + " must be odd, in [1, 1001]");
+    fail(Code::invalid_argument, "pool_kernel = " + std::to_string(c.pool_kernel) + " must be odd (a window centred on each key)");
   if (c.policy != Policy::none && o.cfg_scale > 0)
     fail(Code::unsupported, std::string("cfg_scale: classifier-free guidance runs only with policy none, not ") +
                                 policy_name(c.policy));
