@@ -109,6 +109,10 @@ def test_info_json():
     (["generate", "--model", LLADA, "--prompt", "x", "--prompt-file", "y"], 2, "one of --prompt and --prompt-file"),
     (["generate", "--model", LLADA, "--prompt-file", "/no/such/prompt.txt"], 1, "/no/such/prompt.txt"),
     (["info"], 2, "--model is required"),
+    (["calibrate", "--model", LLADA, "--data", "x"], 2, "--out is required"),
+    (["tokenize"], 2, "give one of --model DIR and --tokenizer FILE"),
+    (["detokenize", "--model", LLADA, "--tokenizer", "x"], 2, "give one of --model DIR and --tokenizer FILE"),
+    (["detokenize", "--model", LLADA, "--add-special"], 2, "unknown option '--add-special'"),
     (["frobnicate"], 2, "unknown command"),
 ])
 def test_errors_exit_with_a_message_naming_the_problem(args, code, needle):
