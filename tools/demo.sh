@@ -10,6 +10,6 @@ for MODEL in ${MODELS:-models/demo models/demo-dream}; do
   echo "== $MODEL"
   build/maskkv info --model "$MODEL"
   echo
-  /usr/bin/python3 tools/demo_retrieval.py --model "$MODEL" --task multikey --length "$LENGTH" --budget 32
+  /usr/bin/python3 tools/eval/demo_retrieval.py --model "$MODEL" --task multikey --length "$LENGTH" --budget 32
   echo
 done

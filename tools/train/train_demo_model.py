@@ -2,8 +2,8 @@
 """Trains maskkv's demo model: a small LLaDA-architecture masked diffusion LM for the synthetic
 long-context retrieval tasks of tools/tasks/synth.py, plus its byte-level BPE tokenizer.
 
-  /usr/bin/python3 tools/train_demo_model.py --out models/demo            # CPU (slow)
-  python3 tools/train_demo_model.py --out DIR --device cuda --steps 4000  # GPU (minutes)
+  /usr/bin/python3 tools/train/train_demo_model.py --out models/demo            # CPU (slow)
+  python3 tools/train/train_demo_model.py --out DIR --device cuda --steps 4000  # GPU (minutes)
 
 What it does, deterministically for a given --seed:
 1. Tokenizer: byte-level BPE trained to completion on task text (tools/tasks/bpe.py), so every
@@ -41,7 +41,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
 from tools.tasks import synth, bpe  # noqa: E402
 from tools.reference.checkpoint import write_safetensors  # noqa: E402
