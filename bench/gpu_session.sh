@@ -28,5 +28,5 @@ CSV="$OUT/bench-g32.csv" step bench_g32 900 bench/run_gpu.sh "$BIN/bench_gpu" --
   --lengths 2048,8192,16384,32768 --gens 32
 CSV="$OUT/bench-g128.csv" step bench_g128 900 bench/run_gpu.sh "$BIN/bench_gpu" \
   --lengths 2048,8192,16384,32768 --gens 128 --none-max-prompt 16384
-step torch_baseline 1200 python3 tools/bench/torch_baseline.py --model "${MODEL:-/tmp/maskkv-llada-8b}" \
+step torch_baseline 1200 python3 bench/torch_baseline.py --model "${MODEL:-/tmp/maskkv-llada-8b}" \
   --lengths 2048,8192,16384,32768 --gens 32,128 --csv "$OUT/torch-baseline.csv"

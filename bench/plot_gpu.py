@@ -7,7 +7,7 @@ against prompt length, one line per policy, like Figure 4 of the MaskKV paper.
 
 --per-step-none names a CSV of `none` runs with a shorter gen_length: their time per step times
 the plotted gen_length is drawn as a hollow marker, labelled an extrapolation. --torch adds the
-PyTorch baseline's variants (tools/bench/torch_baseline.py CSV) as dashed lines.
+PyTorch baseline's variants (bench/torch_baseline.py CSV) as dashed lines.
 """
 import argparse
 import csv

@@ -14,7 +14,7 @@ NONE_LENGTHS=${NONE_LENGTHS:-"1024 2048 4096"}
 LENGTHS=${LENGTHS:-"1024 2048 4096 8192 16384"}
 POLICIES=${POLICIES:-"full maskkv maskkv-online snapkv pyramidkv squeezeattention adakv"}
 if [ ! -f "$MODEL/model.safetensors" ]; then
-  /usr/bin/python3 tools/make_random_checkpoint.py --out "$MODEL" --max-seq 20000 >&2
+  /usr/bin/python3 tools/fixtures/make_random_checkpoint.py --out "$MODEL" --max-seq 20000 >&2
 fi
 PROFILE="$MODEL/profile.json"
 if [ ! -f "$PROFILE" ]; then

@@ -16,5 +16,5 @@ add_test(NAME eval_quick_dream
 set_tests_properties(eval_quick_dream PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 add_test(NAME eval_tasks_pytest
   COMMAND ${MASKKV_EVAL_PYTHON3} -m pytest -q -p no:cacheprovider ${CMAKE_CURRENT_SOURCE_DIR}/eval)
-set_tests_properties(eval_tasks_pytest PROPERTIES TIMEOUT 300
+set_tests_properties(eval_tasks_pytest PROPERTIES TIMEOUT 900
   ENVIRONMENT "MASKKV_BIN=$<TARGET_FILE:maskkv_cli>;OPENBLAS_NUM_THREADS=1")

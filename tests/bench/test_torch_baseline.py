@@ -1,4 +1,4 @@
-"""The PyTorch baseline of docs/performance.md (tools/bench/torch_baseline.py) generates what
+"""The PyTorch baseline of docs/performance.md (bench/torch_baseline.py) generates what
 maskkv generates: its vanilla loop the tokens of policy `none`, its dLLM-Cache loop those of
 policy `full`, at temperature 0 on the f32 fixtures (so the speed comparison compares the same
 computation)."""
@@ -11,7 +11,7 @@ import pytest
 
 BIN = os.environ["MASKKV_BIN"]
 FIXTURES = os.environ["MASKKV_FIXTURES"]
-SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "bench", "torch_baseline.py")
+SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "torch_baseline.py")
 
 
 def maskkv_tokens(model, prompt, gen, block, policy):

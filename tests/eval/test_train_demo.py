@@ -1,4 +1,4 @@
-"""Smoke checks of tools/train_demo_model.py: four steps of a one-layer model (steps 0-2 on the
+"""Smoke checks of tools/train/train_demo_model.py: four steps of a one-layer model (steps 0-2 on the
 SFT objective, step 3 on the pre-training one, for seed 1234 and --pretrain-frac 0.5) write a
 model directory the engine loads, with the shipped tokenizer (it is deterministic from the
 seed), and absurd options are refused with a message naming them."""
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TRAIN = os.path.join(REPO, "tools", "train_demo_model.py")
+TRAIN = os.path.join(REPO, "tools", "train", "train_demo_model.py")
 MODEL = os.path.join(REPO, "models", "demo")
 BIN = os.environ.get("MASKKV_BIN", os.path.join(REPO, "build", "maskkv"))
 TINY = ["--d-model", "32", "--n-heads", "2", "--n-layers", "1", "--mlp", "64", "--steps", "4",
@@ -114,9 +114,9 @@ def test_the_engine_runs_the_dream_model_like_the_reference(tiny_dream):
 
 
 def test_key_pool_curriculum():
-    sys.path.insert(0, os.path.join(REPO, "tools"))
+    sys.path.insert(0, REPO)
     import argparse
-    import train_demo_model as trainer
+    from tools.train import train_demo_model as trainer
     a = argparse.Namespace(key_pool=16, key_pool_every=100)
     assert trainer.key_pool(0, a) == trainer.synth.KEYS[:16]
     assert trainer.key_pool(150, a) == trainer.synth.KEYS[:32]

@@ -1,5 +1,5 @@
 // The bad-input catalogue: every entry of tests/bad_inputs/manifest.json (written by
-// tools/make_bad_inputs.py) goes to the C ABI call it names, which must return the status it
+// tools/fixtures/make_bad_inputs.py) goes to the C ABI call it names, which must return the status it
 // names with a message containing the substring it names. One test per entry, so a failure
 // names the file. Through maskkv.h only.
 #include <gtest/gtest.h>

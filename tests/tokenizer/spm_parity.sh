@@ -9,7 +9,7 @@ for tool in spm_encode spm_decode python3; do
 done
 fails=0
 for model in "$dir"/unigram.model "$dir"/bpe.model; do
-  [ -f "$model" ] || { echo "spm_parity: missing $model (tools/make_sentencepiece_fixture.sh)" >&2; exit 1; }
+  [ -f "$model" ] || { echo "spm_parity: missing $model (tools/fixtures/make_sentencepiece_fixture.sh)" >&2; exit 1; }
   python3 - "$helper" "$model" "$dir/inputs.txt" <<'PY' || fails=$((fails+1))
 import json, subprocess, sys
 helper, model, inputs = sys.argv[1:4]

@@ -1,4 +1,4 @@
-// SentencePiece models (fixtures made by tools/make_sentencepiece_fixture.sh with spm_train).
+// SentencePiece models (fixtures made by tools/fixtures/make_sentencepiece_fixture.sh with spm_train).
 // Id-for-id parity with spm_encode is checked by spm_parity.sh (ctest tokenizer_spm_parity).
 #include "tok_test_util.h"
 

@@ -1,5 +1,5 @@
 // Golden tests: the engine against the independent PyTorch reference (tools/reference), on the
-// fixture checkpoints. Data written by tools/make_golden.py.
+// fixture checkpoints. Data written by tools/fixtures/make_golden.py.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,5 +1,5 @@
 // Eviction, calibration and dLLM-Cache stepping against the brute-force PyTorch reference
-// (tools/reference/eviction.py, dllm_cache.py; data from tools/make_eviction_golden.py).
+// (tools/reference/eviction.py, dllm_cache.py; data from tools/fixtures/make_eviction_golden.py).
 #include <gtest/gtest.h>
 
 #include <cmath>

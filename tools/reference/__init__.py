@@ -1,3 +1,5 @@
 """maskkv's independent PyTorch/numpy reference: checkpoint I/O, the bidirectional transformer
-of LLaDA and Dream, and their samplers following docs/sampling.md. Used to generate the test
-fixtures (tools/make_test_checkpoints.py, tools/make_golden.py); not used by the engine."""
+of LLaDA and Dream (model.py, shared by every Python tool: the fixture scripts in
+tools/fixtures, the demo trainer in tools/train and the PyTorch baseline in bench/), and the
+samplers, eviction and dLLM-Cache references following docs/sampling.md and docs/eviction.md.
+Not used by the engine."""

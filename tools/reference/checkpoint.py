@@ -108,6 +108,16 @@ def read_safetensors_header(path):
     return header, 8 + n, size
 
 
+def read_safetensors_raw(path):
+    """(header, data section) of a safetensors file, undecoded: the header dict as written
+    (__metadata__ included) and the bytes after it. For scripts that copy or corrupt tensors
+    byte for byte."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    return json.loads(raw[8:8 + n]), raw[8 + n:]
+
+
 def read_safetensors(path):
     """Returns ({name: float32 array}, {name: file dtype}, metadata)."""
     header, data_start, size = read_safetensors_header(path)

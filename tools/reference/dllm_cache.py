@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from . import eviction as ev
+from .model import apply_rope, attend, rms_norm, split_heads
 from .sampling import Margins, _argmax_margin, _order_desc, _rel, _softmax, llada_schedule
 
 torch.set_num_threads(1)
@@ -56,43 +57,27 @@ class CachedRunner:
         self.c = 0
         self.margins = margins if margins is not None else Margins()
         self.selection = None
-        n = self.n_p + self.L
-        cos, sin = model._rope_tables(n, rope_scaling)
-        self.cos, self.sin = cos[:, None, :], sin[:, None, :]
-        self.scale = 1.0 / math.sqrt(self.spec.head_dim)
+        self.cos, self.sin = model.rope(self.n_p + self.L, rope_scaling)
         self.counts = {"full": 0, "response": 0, "partial": 0}
 
     # -----------------------------------------------------------------------------------------
     def _rope(self, x, pos):
         """x [m, heads, d] at sequence positions pos (list)."""
-        c, s = self.cos[pos], self.sin[pos]
-        return x * c + self.m._rotate_half(x) * s
+        return apply_rope(x, self.cos[pos], self.sin[pos])
 
-    def _qkv(self, Lw, h):
-        q = h @ Lw["wq"].T
-        k = h @ Lw["wk"].T
-        v = h @ Lw["wv"].T
-        if self.spec.qkv_bias:
-            q, k, v = q + Lw["bq"], k + Lw["bk"], v + Lw["bv"]
-        m = h.shape[0]
+    def _norm(self, x, w):
+        return rms_norm(x, w, self.spec.eps)
+
+    def _qkv(self, layer, h):
+        q, k, v = layer.qkv(h)
         sp = self.spec
-        return (q.view(m, sp.n_heads, sp.head_dim), k.view(m, sp.n_kv_heads, sp.head_dim),
-                v.view(m, sp.n_kv_heads, sp.head_dim))
-
-    def _v(self, Lw, h):
-        v = h @ Lw["wv"].T
-        if self.spec.qkv_bias:
-            v = v + Lw["bv"]
-        return v.view(h.shape[0], self.spec.n_kv_heads, self.spec.head_dim)
-
-    def _ffn(self, Lw, x):
-        h = self.m._rms_norm(x, Lw["ffn_norm"])
-        return (torch.nn.functional.silu(h @ Lw["w_gate"].T) * (h @ Lw["w_up"].T)) @ \
-            Lw["w_down"].T
+        return (split_heads(q, sp.n_heads, sp.head_dim), split_heads(k, sp.n_kv_heads, sp.head_dim),
+                split_heads(v, sp.n_kv_heads, sp.head_dim))
 
     def _attend(self, l, q):
         """q [m, H, d] (RoPE applied) over [prompt K/V of the head] + [response K/V]; returns
-        the attention output after the output projection [m, d_model]."""
+        the attention output after the output projection [m, d_model]. Each KV head keeps its
+        own prompt positions, so each query head attends on its own."""
         sp = self.spec
         g = sp.n_heads // sp.n_kv_heads
         m = q.shape[0]
@@ -101,12 +86,8 @@ class CachedRunner:
             h = qh // g
             K = torch.cat([self.pk[l][h], self.rk[l][:, h]], dim=0)
             V = torch.cat([self.pv[l][h], self.rv[l][:, h]], dim=0)
-            p = torch.softmax((q[:, qh] @ K.T) * self.scale, dim=-1)
-            out[:, qh] = p @ V
-        return out.reshape(m, sp.n_heads * sp.head_dim) @ self.m.layers[l]["wo"].T
-
-    def _logits(self, x):
-        return self.m._rms_norm(x, self.m.final_norm) @ self.m.lm_head.T
+            out[:, qh] = attend(q[:, qh:qh + 1], K[:, None], V[:, None])[0]
+        return self.m.layers[l].out(out.reshape(m, sp.n_heads * sp.head_dim))
 
     # -----------------------------------------------------------------------------------------
     def _full(self, resp):
@@ -138,24 +119,24 @@ class CachedRunner:
         pos = list(range(self.n_p, self.n_p + self.L))
         x = self.m.embed[torch.tensor(list(resp), dtype=torch.long)]
         for l, Lw in enumerate(self.m.layers):
-            h = self.m._rms_norm(x, Lw["attn_norm"])
+            h = self._norm(x, Lw.attn_norm)
             q, k, v = self._qkv(Lw, h)
             self.rk[l] = self._rope(k, pos)
             self.rv[l] = v
             a = self._attend(l, self._rope(q, pos))
             self.ra[l] = a
             x = x + a
-            f = self._ffn(Lw, x)
+            f = Lw.mlp(self._norm(x, Lw.ffn_norm))
             self.rf[l] = f
             x = x + f
         self.counts["response"] += 1
-        return self._logits(x)
+        return self.m.logits(x)
 
     def _partial(self, resp):
         x = self.m.embed[torch.tensor(list(resp), dtype=torch.long)]
         for l, Lw in enumerate(self.m.layers):
-            h = self.m._rms_norm(x, Lw["attn_norm"])
-            v_new = self._v(Lw, h)
+            h = self._norm(x, Lw.attn_norm)
+            v_new = split_heads(Lw.value(h), self.spec.n_kv_heads, self.spec.head_dim)
             a64 = v_new.reshape(self.L, -1).double().numpy()
             b64 = self.rv[l].reshape(self.L, -1).double().numpy()
             cs = [float(np.dot(a64[i], b64[i])) /
@@ -179,10 +160,10 @@ class CachedRunner:
                 self.ra[l][sel] = self._attend(l, self._rope(q, pos))
             x = x + self.ra[l]
             if sel:
-                self.rf[l][sel] = self._ffn(Lw, x[sel])
+                self.rf[l][sel] = Lw.mlp(self._norm(x[sel], Lw.ffn_norm))
             x = x + self.rf[l]
         self.counts["partial"] += 1
-        return self._logits(x)
+        return self.m.logits(x)
 
     @torch.no_grad()
     def call(self, resp):

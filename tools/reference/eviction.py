@@ -78,56 +78,19 @@ def prefill(model, prompt_ids, gen_length, rope_scaling=1.0):
                            rope_scaling)
 
 
-@torch.no_grad()
 def forward_capture(model, ids, n_p, rope_scaling=1.0):
     """The vanilla forward over ids (the first n_p of them the prompt), keeping every
-    intermediate. Same operations, in the same order, as tools/reference/model.py (checked by
-    tools/make_eviction_golden.py: the logits are bit-identical)."""
-    spec = model.spec
+    intermediate: Model.hidden with a tap on every layer (tools/fixtures/make_eviction_golden.py
+    checks that the logits equal Model.forward's bit for bit)."""
     ids = list(ids)
-    n = len(ids)
-    pf = Prefill(model, ids, n_p, n - n_p)
-    H, Hkv, d = spec.n_heads, spec.n_kv_heads, spec.head_dim
-    g = H // Hkv
-    cos, sin = model._rope_tables(n, rope_scaling)
-    cos, sin = cos[:, None, :], sin[:, None, :]
-    scale = 1.0 / math.sqrt(d)
-    x = model.embed[torch.tensor(ids, dtype=torch.long)]
-    for Lw in model.layers:
-        pf.h_in.append(x.clone())
-        h = model._rms_norm(x, Lw["attn_norm"])
-        q = h @ Lw["wq"].T
-        k = h @ Lw["wk"].T
-        v = h @ Lw["wv"].T
-        if spec.qkv_bias:
-            q = q + Lw["bq"]
-            k = k + Lw["bk"]
-            v = v + Lw["bv"]
-        q = q.view(n, H, d)
-        k = k.view(n, Hkv, d)
-        v = v.view(n, Hkv, d)
-        q = q * cos + model._rotate_half(q) * sin
-        k = k * cos + model._rotate_half(k) * sin
-        pf.k.append(k.clone())
-        pf.v.append(v.clone())
-        kr = k.repeat_interleave(g, dim=1)
-        vr = v.repeat_interleave(g, dim=1)
-        scores = torch.einsum("qhd,khd->hqk", q, kr) * scale
-        probs = torch.softmax(scores, dim=-1)
-        pf.probs.append(probs.clone())
-        att = torch.einsum("hqk,khd->qhd", probs, vr).reshape(n, H * d)
-        a = att @ Lw["wo"].T
-        pf.attn.append(a.clone())
-        x = x + a
-        pf.h_out.append(x.clone())
-        h = model._rms_norm(x, Lw["ffn_norm"])
-        gate = h @ Lw["w_gate"].T
-        up = h @ Lw["w_up"].T
-        f = (torch.nn.functional.silu(gate) * up) @ Lw["w_down"].T
-        pf.ffn.append(f.clone())
-        x = x + f
-    x = model._rms_norm(x, model.final_norm)
-    pf.logits = x @ model.lm_head.T
+    pf = Prefill(model, ids, n_p, len(ids) - n_p)
+    lists = {"h_in": pf.h_in, "attn": pf.attn, "h_out": pf.h_out, "ffn": pf.ffn,
+             "probs": pf.probs, "k": pf.k, "v": pf.v}
+
+    def tap(name, tensor):
+        lists[name].append(tensor.clone())
+
+    pf.logits = model.logits(model.hidden(ids, rope_scaling, tap=tap, probs=True))
     return pf
 
 

@@ -32,7 +32,7 @@ TASKS = ["passkey", "multikey", "multivalue", "kv", "vartrack", "cwe"]
 #           value to its key (docs/results.md, "Training the demo model").
 #   pairs   a pair list " Pairs: apple 47, ..." in which each of 2-8 keys recurs, always with its
 #           one value, then the kv question about one of them. Meant for the pre-training
-#           objective (tools/train_demo_model.py --pretrain-weights), under which every masked
+#           objective (tools/train/train_demo_model.py --pretrain-weights), under which every masked
 #           value whose key recurs with its value visible is a key->value lookup.
 TRAIN_TASKS = TASKS + ["recall", "pairs"]
 SET_TASKS = {"multivalue", "cwe"}

@@ -21,9 +21,8 @@ import torch
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
-sys.path.insert(0, os.path.join(REPO, "tools"))
 from tools.tasks import synth, bpe  # noqa: E402
-import train_demo_model as trainer  # noqa: E402
+from tools.train import train_demo_model as trainer  # noqa: E402
 
 
 def recurring_value_slot(ids, values):
@@ -86,7 +85,7 @@ def main():
         ap.error("--samples: at least 1")
     for f in ("config.json", "model.safetensors", "tokenizer.json"):
         if not os.path.isfile(os.path.join(a.model, f)):
-            ap.error("%s: no %s (want a model directory written by tools/train_demo_model.py)" % (a.model, f))
+            ap.error("%s: no %s (want a model directory written by tools/train/train_demo_model.py)" % (a.model, f))
     torch.set_num_threads(1)
     with open(os.path.join(a.model, "config.json")) as f:
         cfg = json.load(f)

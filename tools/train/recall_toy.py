@@ -31,9 +31,8 @@ import torch.nn.functional as F
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
-sys.path.insert(0, os.path.join(REPO, "tools"))
 from tools.tasks import synth, bpe  # noqa: E402
-import train_demo_model as trainer  # noqa: E402
+from tools.train import train_demo_model as trainer  # noqa: E402
 
 EVAL_PAIRS = (2, 8, 16)
 

@@ -2,7 +2,7 @@
 """Demo: a retrieval question over a long prompt, answered by a bundled demo model with the
 full prompt cache and with MaskKV at a small budget (via the `maskkv` CLI).
 
-  /usr/bin/python3 tools/demo_retrieval.py [--model models/demo] [--task multikey] [--length 1024] [--budget 32]
+  /usr/bin/python3 tools/eval/demo_retrieval.py [--model models/demo] [--task multikey] [--length 1024] [--budget 32]
 
 Builds a seeded prompt of one task of tools/tasks/synth.py (passkey: filler text with "The pass
 key is NN." hidden at --depth; multikey: several "The magic number for KEY is NN." needles, one
@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
 from tools.tasks import synth, bpe  # noqa: E402
 

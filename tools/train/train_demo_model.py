@@ -2,8 +2,8 @@
 """Trains maskkv's demo model: a small LLaDA-architecture masked diffusion LM for the synthetic
 long-context retrieval tasks of tools/tasks/synth.py, plus its byte-level BPE tokenizer.
 
-  /usr/bin/python3 tools/train_demo_model.py --out models/demo            # CPU (slow)
-  python3 tools/train_demo_model.py --out DIR --device cuda --steps 4000  # GPU (minutes)
+  /usr/bin/python3 tools/train/train_demo_model.py --out models/demo            # CPU (slow)
+  python3 tools/train/train_demo_model.py --out DIR --device cuda --steps 4000  # GPU (minutes)
 
 What it does, deterministically for a given --seed:
 1. Tokenizer: byte-level BPE trained to completion on task text (tools/tasks/bpe.py), so every
@@ -41,10 +41,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
 from tools.tasks import synth, bpe  # noqa: E402
 from tools.reference.checkpoint import write_safetensors  # noqa: E402
+from tools.reference.model import ModelSpec, rms_norm, rope_tables, run_layers  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,19 +72,23 @@ class Block(nn.Module):
         self.up_proj = nn.Linear(d, mlp, bias=False)
         self.ff_out = nn.Linear(mlp, d, bias=False)
 
+    # the layer interface of tools/reference/model.py (run_layers)
+    @property
+    def ffn_norm(self):
+        return self.ff_norm
+
+    def qkv(self, h):
+        return self.q_proj(h), self.k_proj(h), self.v_proj(h)
+
+    def out(self, a):
+        return self.attn_out(a)
+
+    def mlp(self, h):
+        return self.ff_out(F.silu(self.ff_proj(h)) * self.up_proj(h))
+
 
 def autocast(amp):
     return torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
-
-
-def rms(x, w, eps):
-    xf = x.float()
-    return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype) * w.to(x.dtype)
-
-
-def rot_half(x):
-    h = x.shape[-1] // 2
-    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
 
 
 class DemoLM(nn.Module):
@@ -102,7 +107,8 @@ class DemoLM(nn.Module):
             d, V, H = cfg["d_model"], cfg["embedding_size"], cfg["n_heads"]
             Hkv, L, mlp = cfg["n_kv_heads"], cfg["n_layers"], cfg["mlp_hidden_size"]
         self.d, self.H, self.Hkv, self.n_layers = d, H, Hkv, L
-        self.eps = cfg["rms_norm_eps"]
+        self.spec = ModelSpec(cfg)
+        self.eps = self.spec.eps
         self.wte = nn.Embedding(V, d)
         self.blocks = nn.ModuleList(Block(d, H, Hkv, mlp, self.dream) for _ in range(L))
         self.ln_f = nn.Parameter(torch.ones(d))
@@ -119,40 +125,16 @@ class DemoLM(nn.Module):
     def rope(self, n, device):
         key = (n, str(device))
         if key not in self._rope:
-            hd = self.d // self.H
-            inv = 1.0 / (self.cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
-            ang = torch.outer(torch.arange(n, dtype=torch.float32), inv)
-            ang = torch.cat([ang, ang], -1).to(device)
-            self._rope[key] = (ang.cos()[None, None], ang.sin()[None, None])
+            self._rope[key] = rope_tables(self.spec, n, device=device)
         return self._rope[key]
 
     def hidden(self, ids):
         """Final-norm hidden states [B, n, d] (the LM head is applied by the callers, on the
-        rows they read)."""
-        B, n = ids.shape
-        H, Hkv, d = self.H, self.Hkv, self.d
-        hd = d // H
-        cos, sin = self.rope(n, ids.device)
-        x = self.wte(ids)
-        for blk in self.blocks:
-            h = rms(x, blk.attn_norm, self.eps)
-            q = blk.q_proj(h).view(B, n, H, hd).transpose(1, 2)
-            k = blk.k_proj(h).view(B, n, Hkv, hd).transpose(1, 2)
-            v = blk.v_proj(h).view(B, n, Hkv, hd).transpose(1, 2)
-            q = (q.float() * cos + rot_half(q.float()) * sin).to(v.dtype)
-            k = (k.float() * cos + rot_half(k.float()) * sin).to(v.dtype)
-            if Hkv != H:  # query head h reads K/V head h // (H / Hkv)
-                k = k.repeat_interleave(H // Hkv, dim=1)
-                v = v.repeat_interleave(H // Hkv, dim=1)
-            if hasattr(F, "scaled_dot_product_attention"):
-                a = F.scaled_dot_product_attention(q, k, v)
-            else:
-                s = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-                a = torch.softmax(s.float(), -1).to(v.dtype) @ v
-            x = x + blk.attn_out(a.transpose(1, 2).reshape(B, n, d))
-            h = rms(x, blk.ff_norm, self.eps)
-            x = x + blk.ff_out(F.silu(blk.ff_proj(h)) * blk.up_proj(h))
-        return rms(x, self.ln_f, self.eps)
+        rows they read): tools/reference/model.py's layer loop over this model's blocks, with
+        torch's fused attention where it has it."""
+        cos, sin = self.rope(ids.shape[1], ids.device)
+        x = run_layers(self.spec, self.blocks, self.wte(ids), cos, sin, fused=True)
+        return rms_norm(x, self.ln_f, self.eps)
 
     def source_of(self, pos):
         """The output positions whose logits predict the tokens at `pos` (a tensor): the same

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The PyTorch way of running LLaDA, for docs/performance.md's comparison: the model as plain
-PyTorch modules (bf16 on a GPU, f32 on the CPU), with
+"""The PyTorch way of running LLaDA, for docs/performance.md's comparison: the transformer of
+tools/reference/model.py (bf16 on a GPU, f32 on the CPU), with
 
   vanilla  the official generate loop: the whole sequence through the model at every step,
            logits for every position, low-confidence remasking in blocks (temperature 0);
@@ -13,7 +13,7 @@ Attention is torch's scaled_dot_product_attention where this torch has it (2.0+)
 softmax attention. Prints one CSV row per run (seconds, tokens/s, peak GPU memory) and, with
 --tokens, the generated ids, which the test compares with maskkv's (tests/bench/).
 
-  python3 tools/bench/torch_baseline.py --model DIR --lengths 2048,8192 --gens 32 \
+  python3 bench/torch_baseline.py --model DIR --lengths 2048,8192 --gens 32 \
       --variants vanilla,cached [--device cuda] [--dtype bf16] [--csv FILE] [--tokens]
 """
 import argparse
@@ -23,13 +23,10 @@ import os
 import sys
 import time
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from reference.checkpoint import load_model_dir  # noqa: E402
-from reference.model import ModelSpec, _names  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from reference.model import Model, apply_rope, attend, rms_norm, split_heads  # noqa: E402
 
 
 def _load_with_safetensors(directory, device):
@@ -49,79 +46,13 @@ def _load_with_safetensors(directory, device):
     return config, load_file(path, device=str(device))
 
 
-class TorchLLaDA:
-    def __init__(self, directory, device, dtype):
-        fast = _load_with_safetensors(directory, device)
-        if fast is None:
-            config, tensors, _ = load_model_dir(directory)
-        else:
-            config, tensors = fast
-        self.spec = s = ModelSpec(config)
-        if s.family != "llada":
-            raise SystemExit("torch_baseline runs LLaDA checkpoints")
-        self.device, self.dtype = device, dtype
-
-        def t(name):
-            v = tensors.pop(name)
-            if not torch.is_tensor(v):
-                v = torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32))
-            return v.to(device=device, dtype=dtype)
-
-        self.embed = t("model.transformer.wte.weight")
-        self.final_norm = t("model.transformer.ln_f.weight")
-        self.lm_head = self.embed if s.tied else t("model.transformer.ff_out.weight")
-        self.layers = []
-        for i in range(s.n_layers):
-            an, q, k, v, o, fn, g, u, d = _names(s, i)
-            self.layers.append({"attn_norm": t(an), "wq": t(q + ".weight"), "wk": t(k + ".weight"),
-                                "wv": t(v + ".weight"), "wo": t(o), "ffn_norm": t(fn),
-                                "w_gate": t(g), "w_up": t(u), "w_down": t(d)})
-
-    def rms(self, x, w):
-        xf = x.float()
-        return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.spec.eps)).to(x.dtype) * w
-
-    def rope_tables(self, n, scaling):
-        d = self.spec.head_dim
-        theta = self.spec.rope_theta * scaling
-        inv = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.float32, device=self.device) / d))
-        ang = torch.outer(torch.arange(n, dtype=torch.float32, device=self.device), inv)
-        ang = torch.cat([ang, ang], -1)
-        return ang.cos()[:, None, :], ang.sin()[:, None, :]
-
-    @staticmethod
-    def rope(x, cos, sin):
-        h = x.shape[-1] // 2
-        xf = x.float()
-        rot = torch.cat([-xf[..., h:], xf[..., :h]], -1)
-        return (xf * cos + rot * sin).to(x.dtype)
-
-    def qkv(self, L, h):
-        s = self.spec
-        m = h.shape[0]
-        return ((h @ L["wq"].T).view(m, s.n_heads, s.head_dim), (h @ L["wk"].T).view(m, s.n_kv_heads, s.head_dim),
-                (h @ L["wv"].T).view(m, s.n_kv_heads, s.head_dim))
-
-    def attend(self, q, k, v):
-        """q [m, H, d] over k, v [n, Hkv, d]: [m, H*d]."""
-        s = self.spec
-        g = s.n_heads // s.n_kv_heads
-        if g > 1:
-            k, v = k.repeat_interleave(g, 1), v.repeat_interleave(g, 1)
-        qh, kh, vh = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
-        if hasattr(F, "scaled_dot_product_attention"):
-            o = F.scaled_dot_product_attention(qh[None], kh[None], vh[None])[0]
-        else:
-            p = torch.softmax((qh @ kh.transpose(1, 2)).float() / math.sqrt(s.head_dim), -1).to(q.dtype)
-            o = p @ vh
-        return o.transpose(0, 1).reshape(q.shape[0], -1)
-
-    def ffn(self, L, x):
-        h = self.rms(x, L["ffn_norm"])
-        return (F.silu(h @ L["w_gate"].T) * (h @ L["w_up"].T)) @ L["w_down"].T
-
-    def logits(self, x):
-        return self.rms(x, self.final_norm) @ self.lm_head.T
+def load_llada(directory, device, dtype):
+    """The shared transformer of tools/reference/model.py in `dtype` on `device`."""
+    m = Model(directory, compute_dtype=dtype, device=device,
+              loaded=_load_with_safetensors(directory, device))
+    if m.spec.family != "llada":
+        raise SystemExit("torch_baseline runs LLaDA checkpoints")
+    return m
 
 
 def llada_scaling(spec, n):
@@ -136,20 +67,12 @@ def llada_scaling(spec, n):
 class Vanilla:
     """The official loop's model call: the whole sequence, logits for every position."""
 
-    def __init__(self, m, n, scaling):
+    def __init__(self, m, scaling):
         self.m = m
-        self.cos, self.sin = m.rope_tables(n, scaling)
+        self.scaling = scaling
 
     def __call__(self, x, rows):
-        m = self.m
-        h = m.embed[x]
-        for L in m.layers:
-            a = m.rms(h, L["attn_norm"])
-            q, k, v = m.qkv(L, a)
-            q, k = m.rope(q, self.cos, self.sin), m.rope(k, self.cos, self.sin)
-            h = h + m.attend(q, k, v) @ L["wo"].T
-            h = h + m.ffn(L, h)
-        return m.logits(h)[rows]
+        return self.m.logits(self.m.hidden(x, self.scaling, fused=True))[rows]
 
 
 class Cached:
@@ -158,7 +81,8 @@ class Cached:
     def __init__(self, m, n_p, gen, scaling, kp=50, kr=5, rho=0.25):
         self.m, self.n_p, self.L = m, n_p, gen
         self.kp, self.kr, self.n_sel = kp, kr, int(math.floor(rho * gen))
-        self.cos, self.sin = m.rope_tables(n_p + gen, scaling)
+        self.scaling = scaling
+        self.cos, self.sin = m.rope(n_p + gen, scaling)
         self.c = 0
 
     def __call__(self, x, rows):
@@ -171,28 +95,31 @@ class Cached:
         return self.m.logits(h[[r - self.n_p for r in rows]])
 
     def full(self, x):
-        m, n_p = self.m, self.n_p
-        h = m.embed[x]
+        """The whole sequence through the model (the shared layer loop), caching per layer the
+        prompt K/V and the response's K, V, attention and FFN outputs."""
+        n_p = self.n_p
         self.cache = []
-        for L in m.layers:
-            a = m.rms(h, L["attn_norm"])
-            q, k, v = m.qkv(L, a)
-            q, k = m.rope(q, self.cos, self.sin), m.rope(k, self.cos, self.sin)
-            att = m.attend(q, k, v) @ L["wo"].T
-            h = h + att
-            f = m.ffn(L, h)
-            h = h + f
-            self.cache.append({"pk": k[:n_p], "pv": v[:n_p], "rk": k[n_p:].clone(), "rv": v[n_p:].clone(),
-                               "att": att[n_p:].clone(), "ffn": f[n_p:].clone()})
-        return h[n_p:]
+        seen = {}
+
+        def tap(name, t):
+            if name == "k":
+                seen.clear()
+            seen[name] = t
+            if name == "ffn":
+                k, v = seen["k"], seen["v"]
+                self.cache.append({"pk": k[:n_p], "pv": v[:n_p], "rk": k[n_p:].clone(),
+                                   "rv": v[n_p:].clone(), "att": seen["attn"][n_p:].clone(),
+                                   "ffn": t[n_p:].clone()})
+
+        return self.m.hidden(x, self.scaling, fused=True, tap=tap)[n_p:]
 
     def response(self, x, partial):
-        m, n_p = self.m, self.n_p
+        m, n_p, sp = self.m, self.n_p, self.m.spec
         h = m.embed[x[n_p:]]
         pos = torch.arange(n_p, n_p + self.L, device=m.device)
         for L, cc in zip(m.layers, self.cache):
-            a = m.rms(h, L["attn_norm"])
-            v_new = (a @ L["wv"].T).view(self.L, m.spec.n_kv_heads, m.spec.head_dim)
+            a = rms_norm(h, L.attn_norm, sp.eps)
+            v_new = split_heads(L.value(a), sp.n_kv_heads, sp.head_dim)
             if partial:
                 vn, vo = v_new.reshape(self.L, -1).double(), cc["rv"].reshape(self.L, -1).double()
                 cs = (vn * vo).sum(-1) / (vn.norm(dim=-1) * vo.norm(dim=-1)).clamp_min(1e-12)
@@ -204,14 +131,15 @@ class Cached:
                 sel = torch.arange(self.L, device=m.device)
             cc["rv"] = v_new
             if sel.numel():
-                q, k, _ = m.qkv(L, a[sel])
-                q = m.rope(q, self.cos[pos[sel]], self.sin[pos[sel]])
-                cc["rk"][sel] = m.rope(k, self.cos[pos[sel]], self.sin[pos[sel]])
+                q, k, _ = L.qkv(a[sel])
+                cos, sin = self.cos[pos[sel]], self.sin[pos[sel]]
+                q = apply_rope(split_heads(q, sp.n_heads, sp.head_dim), cos, sin)
+                cc["rk"][sel] = apply_rope(split_heads(k, sp.n_kv_heads, sp.head_dim), cos, sin)
                 keys, vals = torch.cat([cc["pk"], cc["rk"]]), torch.cat([cc["pv"], cc["rv"]])
-                cc["att"][sel] = m.attend(q, keys, vals) @ L["wo"].T
+                cc["att"][sel] = L.out(attend(q, keys, vals, fused=True)[0])
             h = h + cc["att"]
             if sel.numel():
-                cc["ffn"][sel] = m.ffn(L, h[sel])
+                cc["ffn"][sel] = L.mlp(rms_norm(h[sel], L.ffn_norm, sp.eps))
             h = h + cc["ffn"]
         return h
 
@@ -250,7 +178,7 @@ def main():
     a = ap.parse_args()
     dtype = {"bf16": torch.bfloat16, "f32": torch.float32}[a.dtype or ("bf16" if a.device == "cuda" else "f32")]
     t0 = time.time()
-    m = TorchLLaDA(a.model, a.device, dtype)
+    m = load_llada(a.model, a.device, dtype)
     print("loaded %s on %s (%s) in %.1f s" % (a.model, a.device, dtype, time.time() - t0), file=sys.stderr)
     out = open(a.csv, "w") if a.csv else None
     header = "variant,prompt,gen,seconds,tokens_per_s,gpu_peak_bytes"
@@ -269,7 +197,7 @@ def main():
                     torch.cuda.reset_peak_memory_stats()
                 t1 = time.time()
                 with torch.no_grad():
-                    call = (Vanilla(m, len(prompt) + gen, scaling) if variant == "vanilla"
+                    call = (Vanilla(m, scaling) if variant == "vanilla"
                             else Cached(m, len(prompt), gen, scaling))
                     tokens = generate(call, prompt, gen, min(a.block, gen), s.mask_id)
                 if a.device == "cuda":
