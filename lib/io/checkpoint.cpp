@@ -152,7 +152,7 @@ Checkpoint::Checkpoint(std::string origin, nlohmann::json config, std::map<std::
 const TensorInfo& Checkpoint::get(const std::string& name) const {
   auto it = tensors_.find(name);
   if (it == tensors_.end())
-    fail(Code::format, "missing tensor '" + (describe_ ? describe_(name) : name) + "' in " + directory_);
+    fail(Code::format, "missing tensor " + (describe_ ? describe_(name) : "'" + name + "'") + " in " + directory_);
   return it->second;
 }
 

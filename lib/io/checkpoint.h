@@ -19,7 +19,8 @@ class Checkpoint {
   explicit Checkpoint(const std::string& directory);
   // A checkpoint another format supplied (a GGUF file, io/gguf_checkpoint.h): `origin` names it
   // in messages and stands for directory(); the tensors point into memory `keep` owns;
-  // `describe` adds the name a tensor has in the origin file to a missing-tensor message.
+  // `describe` quotes a tensor's name for a missing-tensor message, with the name it has in the
+  // origin file.
   Checkpoint(std::string origin, nlohmann::json config, std::map<std::string, TensorInfo> tensors,
              std::shared_ptr<const void> keep, std::string (*describe)(const std::string&) = nullptr);
 

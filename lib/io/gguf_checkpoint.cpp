@@ -55,11 +55,11 @@ std::string hf_name(const std::string& gguf, Arch a) {
   return "";
 }
 
-// The GGUF name of a Hugging Face tensor name, for messages about a missing tensor.
+// A Hugging Face tensor name quoted with its GGUF name, for messages about a missing tensor.
 std::string describe_gguf(const std::string& hf) {
   for (Arch a : {Arch::llada, Arch::dream}) {
     for (const auto& m : kGlobal)
-      if (hf == hf_of(m, a)) return std::string(m.gguf) + "' (Hugging Face name '" + hf;
+      if (hf == hf_of(m, a)) return "'" + std::string(m.gguf) + "' (Hugging Face name '" + hf + "')";
     const std::string root = layer_prefix(a);
     if (hf.compare(0, root.size(), root) != 0) continue;
     const size_t dot = hf.find('.', root.size());
@@ -67,9 +67,9 @@ std::string describe_gguf(const std::string& hf) {
     const std::string suffix = hf.substr(dot + 1);
     for (const auto& m : kLayer)
       if (suffix == hf_of(m, a))
-        return "blk." + hf.substr(root.size(), dot - root.size()) + "." + m.gguf + "' (Hugging Face name '" + hf;
+        return "'blk." + hf.substr(root.size(), dot - root.size()) + "." + m.gguf + "' (Hugging Face name '" + hf + "')";
   }
-  return hf;
+  return "'" + hf + "'";
 }
 
 struct Storage {
