@@ -1,0 +1,14 @@
+#!/bin/bash
+# convert_demo.sh PYTHON REPO OUT_DIR: the demo models as GGUF files in every type the
+# converter script writes, OUT_DIR/{llada,dream}_{f32,f16,bf16,q8_0,q4_0,q4_k,q6_k}.gguf.
+set -euo pipefail
+py=$1 repo=$2 out=$3
+mkdir -p "$out"
+for family in llada dream; do
+  src=$repo/models/demo
+  [ "$family" = dream ] && src=$repo/models/demo-dream
+  for t in f32 f16 bf16 q8_0 q4_0 q4_k q6_k; do
+    "$py" "$repo/tools/fixtures/convert_to_gguf.py" "$src" "$out/${family}_$t.gguf.tmp" --outtype "$t"
+    mv "$out/${family}_$t.gguf.tmp" "$out/${family}_$t.gguf"
+  done
+done
