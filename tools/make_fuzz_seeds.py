@@ -13,6 +13,8 @@ a 2 KiB safetensors image than on a 400 KiB one.
   tokenize        inputs for fuzz_tokenize: [tokenizer byte][operation byte] payload
   profile         MaskKV profiles shaped like the fixture models'
   options         inputs for fuzz_options: [model][prompt length][prompt ids] (field, u32)*
+  gguf            tiny LLaDA and Dream GGUF files (F32, Q8_0, Q4_0, Q4_K, Q6_K tensors, gpt2
+                  tokenizer metadata), a tokenizer-only file and an empty one
 """
 import json
 import os
@@ -305,6 +307,63 @@ def seeds_options():
         write("options", name, b)
 
 
+def seeds_gguf():
+    sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
+    import gguf_writer as gw
+    import numpy as np
+
+    def values(rows, cols, salt):
+        i = np.arange(rows * cols, dtype=np.int64).reshape(rows, cols)
+        return (((i * 37 + salt) % 101 - 50) / 64.0).astype(np.float32)
+
+    tokens = ["h", "e", "l", "o", "he", "ll", bl(" "), "<|bos|>", "<|mask|>"]
+    types = [gw.TOKEN_NORMAL] * 7 + [gw.TOKEN_CONTROL] * 2
+
+    def model(arch, n_kv, ff, types_of):
+        d, heads = 32, 2
+        w = gw.GGUFWriter(arch=arch)
+        w.add_uint32(arch + ".block_count", 1)
+        w.add_uint32(arch + ".context_length", 64)
+        w.add_uint32(arch + ".embedding_length", d)
+        w.add_uint32(arch + ".feed_forward_length", ff)
+        w.add_uint32(arch + ".attention.head_count", heads)
+        w.add_uint32(arch + ".attention.head_count_kv", n_kv)
+        w.add_float32(arch + ".rope.freq_base", 10000.0)
+        w.add_float32(arch + ".attention.layer_norm_rms_epsilon", 1e-5)
+        w.add_string("tokenizer.ggml.model", "gpt2")
+        w.add_string("tokenizer.ggml.pre", "gpt-2")
+        w.add_array("tokenizer.ggml.tokens", gw.STRING, tokens)
+        w.add_array("tokenizer.ggml.token_type", gw.INT32, types)
+        w.add_array("tokenizer.ggml.merges", gw.STRING, ["h e", "l l"])
+        w.add_uint32("tokenizer.ggml.bos_token_id", 7)
+        w.add_uint32("tokenizer.ggml.mask_token_id", 8)
+        w.add_bool("tokenizer.ggml.add_bos_token", True)
+        kv = n_kv * d // heads
+        shapes = {"token_embd.weight": (len(tokens), d), "output_norm.weight": (d,), "output.weight": (len(tokens), d),
+                  "blk.0.attn_norm.weight": (d,), "blk.0.attn_q.weight": (d, d), "blk.0.attn_k.weight": (kv, d),
+                  "blk.0.attn_v.weight": (kv, d), "blk.0.attn_output.weight": (d, d), "blk.0.ffn_norm.weight": (d,),
+                  "blk.0.ffn_gate.weight": (ff, d), "blk.0.ffn_up.weight": (ff, d), "blk.0.ffn_down.weight": (d, ff)}
+        if arch == "dream":
+            shapes.update({"blk.0.attn_q.bias": (d,), "blk.0.attn_k.bias": (kv,), "blk.0.attn_v.bias": (kv,)})
+        for salt, (name, shape) in enumerate(shapes.items()):
+            a = values(shape[0], shape[1], salt) if len(shape) == 2 else values(1, shape[0], salt)[0]
+            w.add_tensor(name, a, types_of(name, a))
+        return w.to_bytes()
+
+    write("gguf", "llada-q8_0.gguf", model("llada", 2, 32, lambda n, a: "Q8_0" if a.ndim == 2 and "embd" not in n else "F32"))
+    write("gguf", "dream-q4_k.gguf", model("dream", 1, 256, lambda n, a: {"blk.0.ffn_down.weight": "Q4_K"}.get(
+        n, "Q4_0" if n.startswith("blk.0.ffn") else "F16" if a.ndim == 2 else "F32")))
+    write("gguf", "dream-q6_k.gguf", model("dream", 1, 256, lambda n, a: {"blk.0.ffn_down.weight": "Q6_K"}.get(
+        n, "Q4_0" if n.startswith("blk.0.ffn") else "BF16" if a.ndim == 2 else "F32")))
+    w = gw.GGUFWriter()
+    w.add_string("tokenizer.ggml.model", "gpt2")
+    w.add_string("tokenizer.ggml.pre", "llama-bpe")
+    w.add_array("tokenizer.ggml.tokens", gw.STRING, tokens)
+    w.add_array("tokenizer.ggml.merges", gw.STRING, ["h e"])
+    write("gguf", "tokenizer-llama3.gguf", w.to_bytes())
+    write("gguf", "empty.gguf", gw.GGUFWriter().to_bytes())
+
+
 def generate():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -315,6 +374,7 @@ def generate():
     seeds_spm()
     seeds_profile()
     seeds_options()
+    seeds_gguf()
     return sum(len(fs) for _, _, fs in os.walk(OUT))
 
 
