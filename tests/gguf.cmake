@@ -13,7 +13,7 @@ file(GLOB MASKKV_GGUF_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/gguf/*
 add_executable(maskkv_gguf_tests ${MASKKV_GGUF_TESTS})
 target_link_libraries(maskkv_gguf_tests PRIVATE maskkv_engine GTest::gtest_main)
 target_compile_definitions(maskkv_gguf_tests PRIVATE MASKKV_GGUF_DIR="${MASKKV_GGUF_DIR}"
-  MASKKV_MODELS="${PROJECT_SOURCE_DIR}/models")
+  MASKKV_MODELS="${PROJECT_SOURCE_DIR}/models" MASKKV_FIXTURES="${MASKKV_FIXTURES}")
 gtest_discover_tests(maskkv_gguf_tests DISCOVERY_TIMEOUT 60
   PROPERTIES FIXTURES_REQUIRED gguf_demo TIMEOUT 600)
 

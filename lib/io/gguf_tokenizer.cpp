@@ -139,6 +139,93 @@ std::shared_ptr<tok::Tokenizer> gpt2_tokenizer(const GgufImage& img, const std::
   return t;
 }
 
+// Protobuf wire format, as far as a SentencePiece ModelProto needs it.
+void put_varint(std::string& out, uint64_t v) {
+  do {
+    const uint8_t c = v & 0x7F;
+    v >>= 7;
+    out += static_cast<char>(c | (v ? 0x80 : 0));
+  } while (v);
+}
+void put_key(std::string& out, int field, int wire) { put_varint(out, static_cast<uint64_t>(field) << 3 | wire); }
+void put_int(std::string& out, int field, int64_t v) {
+  put_key(out, field, 0);
+  put_varint(out, static_cast<uint64_t>(v));  // negative int32: ten bytes, as protobuf writes it
+}
+void put_bytes(std::string& out, int field, std::string_view v) {
+  put_key(out, field, 2);
+  put_varint(out, v.size());
+  out += v;
+}
+
+// A 'llama' vocabulary (SentencePiece pieces, scores and types, as the converter copies them
+// from tokenizer.model) becomes the ModelProto of a SentencePiece BPE model, whose merges
+// follow the piece scores as llama.cpp's tokenizer does.
+std::shared_ptr<tok::Tokenizer> llama_tokenizer(const GgufImage& img, const std::string& path) {
+  const GgufValue* tokens = gguf_array(img, "tokenizer.ggml.tokens", GgufType::string, path);
+  if (!tokens || tokens->count == 0) fail(Code::format, path + ": missing metadata 'tokenizer.ggml.tokens'");
+  const GgufValue* scores = gguf_array(img, "tokenizer.ggml.scores", GgufType::f32, path);
+  const GgufValue* types = gguf_array(img, "tokenizer.ggml.token_type", GgufType::i32, path);
+  for (const auto& [key, v] : {std::pair<const char*, const GgufValue*>{"scores", scores}, {"token_type", types}})
+    if (v && v->count != tokens->count)
+      fail(Code::format, path + ": metadata 'tokenizer.ggml." + key + "' has " + std::to_string(v->count) +
+                             " entries but 'tokenizer.ggml.tokens' has " + std::to_string(tokens->count));
+  uint64_t unk = 0;  // llama.cpp's default for this vocabulary type
+  gguf_uint(img, "tokenizer.ggml.unknown_token_id", unk, path);
+  if (unk >= tokens->count)
+    fail(Code::format, path + ": metadata 'tokenizer.ggml.unknown_token_id' = " + std::to_string(unk) +
+                           " is outside the vocabulary of " + std::to_string(tokens->count));
+  const GgufSpecialIds ids = gguf_special_ids(img, path);
+  bool add_prefix = true, remove_ws = false, byte_fallback = false;
+  gguf_bool(img, "tokenizer.ggml.add_space_prefix", add_prefix, path);
+  gguf_bool(img, "tokenizer.ggml.remove_extra_whitespaces", remove_ws, path);
+
+  std::string proto;
+  for (size_t i = 0; i < tokens->strings.size(); ++i) {
+    int type = types ? static_cast<int>(gguf_array_number(*types, i)) : kNormal;
+    if (i == unk) type = kUnknown;
+    else if (type == kUnknown) type = kControl;  // SentencePiece allows one unknown piece
+    if (type < kNormal || type > kByte)
+      fail(Code::format, path + ": metadata 'tokenizer.ggml.token_type[" + std::to_string(i) + "]' = " +
+                             std::to_string(type) + " is not a token type (1-6)");
+    byte_fallback = byte_fallback || type == kByte;
+    std::string piece;
+    put_bytes(piece, 1, tokens->strings[i]);
+    const float score = scores ? static_cast<float>(gguf_array_number(*scores, i)) : 0.0f;
+    put_key(piece, 2, 5);
+    piece.append(reinterpret_cast<const char*>(&score), 4);
+    put_int(piece, 3, type);
+    put_bytes(proto, 1, piece);
+  }
+  std::string trainer;
+  put_int(trainer, 3, 2);  // model_type BPE
+  put_int(trainer, 35, byte_fallback ? 1 : 0);
+  put_int(trainer, 40, static_cast<int64_t>(unk));
+  put_int(trainer, 41, ids.bos);
+  put_int(trainer, 42, ids.eos);
+  put_int(trainer, 43, ids.pad);
+  put_bytes(proto, 2, trainer);
+  std::string normalizer;
+  put_bytes(normalizer, 1, "identity");
+  put_int(normalizer, 3, add_prefix ? 1 : 0);
+  put_int(normalizer, 4, remove_ws ? 1 : 0);
+  put_int(normalizer, 5, 1);  // escape whitespace as U+2581
+  put_bytes(proto, 3, normalizer);
+
+  auto t = tok::load_sentencepiece_bytes(proto, path);
+  bool add_bos = true, add_eos = false;  // llama.cpp's defaults for this vocabulary type
+  gguf_bool(img, "tokenizer.ggml.add_bos_token", add_bos, path);
+  gguf_bool(img, "tokenizer.ggml.add_eos_token", add_eos, path);
+  auto text_of = [&](int64_t id) {
+    return id >= 0 && static_cast<uint64_t>(id) < tokens->count ? std::string(tokens->strings[static_cast<size_t>(id)])
+                                                                 : std::string();
+  };
+  std::string_view chat_template;
+  gguf_string(img, "tokenizer.chat_template", chat_template, path);
+  tok::configure_tokenizer(*t, text_of(ids.bos), text_of(ids.eos), std::string(chat_template), add_bos, add_eos);
+  return t;
+}
+
 }  // namespace
 
 std::shared_ptr<tok::Tokenizer> gguf_tokenizer(const GgufImage& img, const std::string& path) {
@@ -146,8 +233,9 @@ std::shared_ptr<tok::Tokenizer> gguf_tokenizer(const GgufImage& img, const std::
   if (!gguf_string(img, "tokenizer.ggml.model", model, path))
     fail(Code::not_found, path + ": the GGUF file holds no tokenizer (no metadata 'tokenizer.ggml.model')");
   if (model == "gpt2") return gpt2_tokenizer(img, path);
+  if (model == "llama") return llama_tokenizer(img, path);
   fail(Code::unsupported, path + ": metadata 'tokenizer.ggml.model' = '" + std::string(model).substr(0, 64) +
-                              "' is not supported (supported: gpt2)");
+                              "' is not supported (supported: gpt2, llama)");
 }
 
 std::shared_ptr<const tok::Tokenizer> load_gguf_tokenizer(const std::string& path) {

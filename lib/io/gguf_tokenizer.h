@@ -1,7 +1,8 @@
 // The tokenizer a GGUF file's metadata describe (tokenizer.ggml.*), built as one of maskkv's
 // own tokenizers: a 'gpt2' vocabulary (byte-level BPE: tokens, merges, token types and the
 // pre-tokenizer llama.cpp names in tokenizer.ggml.pre) becomes the tokenizer.json it came
-// from, so it encodes exactly as that file does.
+// from, so it encodes exactly as that file does; a 'llama' vocabulary (SentencePiece pieces,
+// scores and token types) becomes a SentencePiece BPE model.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,7 @@
 #!/bin/bash
 # convert_demo.sh PYTHON REPO OUT_DIR: the demo models as GGUF files in every type the
-# converter script writes, OUT_DIR/{llada,dream}_{f32,f16,bf16,q8_0,q4_0,q4_k,q6_k}.gguf.
+# converter script writes, OUT_DIR/{llada,dream}_{f32,f16,bf16,q8_0,q4_0,q4_k,q6_k}.gguf, and the
+# SentencePiece BPE fixture's vocabulary alone, OUT_DIR/spm_bpe.gguf.
 set -euo pipefail
 py=$1 repo=$2 out=$3
 mkdir -p "$out"
@@ -12,3 +13,6 @@ for family in llada dream; do
     mv "$out/${family}_$t.gguf.tmp" "$out/${family}_$t.gguf"
   done
 done
+"$py" "$repo/tools/fixtures/convert_to_gguf.py" --tokenizer-model "$repo/tests/fixtures/tokenizers/spm/bpe.model" \
+  "$out/spm_bpe.gguf.tmp"
+mv "$out/spm_bpe.gguf.tmp" "$out/spm_bpe.gguf"

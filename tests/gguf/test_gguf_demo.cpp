@@ -153,3 +153,27 @@ TEST_P(GgufDemo, QuantizedAgreementMeasured) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, GgufDemo, ::testing::Values("llada", "dream"));
+
+// A 'llama' (SentencePiece) vocabulary: the BPE fixture model's pieces, scores and types as the
+// converter copies them, against the .model itself.
+TEST(GgufSentencePiece, MatchesTheModelFile) {
+  const std::string dir = std::string(MASKKV_FIXTURES) + "/tokenizers/spm";
+  auto ref = tok::load_tokenizer(dir + "/bpe.model");
+  auto g = load_gguf_tokenizer(gguf("spm", "bpe"));
+  ASSERT_EQ(g->vocab_size(), ref->vocab_size());
+  EXPECT_STREQ(g->kind(), "sentencepiece");
+  EXPECT_EQ(g->bos_id(), ref->bos_id());
+  EXPECT_EQ(g->eos_id(), ref->eos_id());
+  std::vector<std::string> texts = kTexts;
+  std::istringstream lines(read(dir + "/inputs.txt"));
+  for (std::string line; std::getline(lines, line);) texts.push_back(line);
+  ASSERT_GT(texts.size(), kTexts.size() + 5);
+  for (const std::string& text : texts)
+    for (bool special : {false, true}) {
+      const auto ids = ref->encode(text, special);
+      ASSERT_EQ(g->encode(text, special), ids) << "'" << text.substr(0, 60) << "' add_special " << special;
+      EXPECT_EQ(g->decode(ids, false), ref->decode(ids, false));
+      EXPECT_EQ(g->decode(ids, true), ref->decode(ids, true));
+    }
+  for (int32_t id = 0; id < ref->vocab_size(); ++id) ASSERT_EQ(g->id_to_token(id), ref->id_to_token(id)) << id;
+}

@@ -279,6 +279,27 @@ TEST(GgufModel, TokenizerErrors) {
   err(with([](GgufBuilder&) {}), Code::not_found, "holds no tokenizer");
   err(with([&](GgufBuilder& b) { b.kv_str("tokenizer.ggml.model", "bert"); base(b); }), Code::unsupported,
       "'tokenizer.ggml.model' = 'bert' is not supported");
+  // 'llama' (SentencePiece) vocabularies.
+  err(with([&](GgufBuilder& b) {
+        b.kv_str("tokenizer.ggml.model", "llama").kv_strs("tokenizer.ggml.tokens", {"<unk>", "a"});
+        b.kv_raw("tokenizer.ggml.scores", GgufBuilder::array,
+                 GgufBuilder::pod<uint32_t>(GgufBuilder::f32) + GgufBuilder::pod<uint64_t>(1) + GgufBuilder::pod(0.0f));
+      }),
+      Code::format, "'tokenizer.ggml.scores' has 1 entries but 'tokenizer.ggml.tokens' has 2");
+  err(with([&](GgufBuilder& b) {
+        b.kv_str("tokenizer.ggml.model", "llama").kv_strs("tokenizer.ggml.tokens", {"<unk>", "a"});
+        b.kv_i32s("tokenizer.ggml.token_type", {2, 9});
+      }),
+      Code::format, "'tokenizer.ggml.token_type[1]' = 9 is not a token type");
+  err(with([&](GgufBuilder& b) {
+        b.kv_str("tokenizer.ggml.model", "llama").kv_strs("tokenizer.ggml.tokens", {"<unk>", "a"});
+        b.kv_u32("tokenizer.ggml.unknown_token_id", 2);
+      }),
+      Code::format, "'tokenizer.ggml.unknown_token_id' = 2 is outside the vocabulary of 2");
+  err(with([&](GgufBuilder& b) {
+        b.kv_str("tokenizer.ggml.model", "llama").kv_strs("tokenizer.ggml.tokens", {"<unk>", "a", "a"});
+      }),
+      Code::format, "t.gguf");  // libsentencepiece refuses a repeated piece
   err(with([&](GgufBuilder& b) {
         b.kv_str("tokenizer.ggml.model", "gpt2");
         b.kv_strs("tokenizer.ggml.tokens", {"a", "b"}).kv_strs("tokenizer.ggml.merges", {"a b"});
