@@ -182,6 +182,10 @@ std::unique_ptr<Checkpoint> gguf_checkpoint(const GgufImage& img, const std::str
                                 "' is not supported (supported: llada, dream)");
   const std::string a(arch_name);
   Meta meta(img, path, a);
+  uint64_t parts = 1;
+  if (gguf_uint(img, "split.count", parts, path) && parts > 1)
+    fail(Code::unsupported, path + ": this is one of " + std::to_string(parts) +
+                                " parts of a split GGUF model; merge them first (llama-gguf-split --merge)");
 
   // The tensors, renamed; every tensor must be one the family has.
   auto find_tensor = [&](const std::string& name) -> const GgufTensor* {

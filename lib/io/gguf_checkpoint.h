@@ -3,7 +3,7 @@
 // tensors take their Hugging Face names, so parse_model_spec and bind_weights serve both.
 //
 // F32, F16 and BF16 tensors stay in the memory map. Quantized tensors (Q8_0, Q4_0, Q4_K, Q6_K)
-// are dequantized to f32 at load (exactly: every block value is representable). LLaDA's query
+// are dequantized to f32 at load, as ggml's dequantize_row_* computes them. LLaDA's query
 // and key rows, which the converter reorders for llama.cpp's rotary embedding (adjacent pairs),
 // are put back in the Hugging Face order (halves) that maskkv's rotary embedding uses.
 #pragma once

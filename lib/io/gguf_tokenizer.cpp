@@ -34,9 +34,11 @@ json split_then_bytes(const char* pattern) {
                         {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}})}};
 }
 
-// Fills the tokenizer.json fields that depend on tokenizer.ggml.pre; false for a name whose
-// pre-tokenizer maskkv does not have.
-bool set_pre(json& j, std::string_view pre) {
+// Fills the tokenizer.json fields that depend on tokenizer.ggml.pre, and llama.cpp's default
+// for adding BOS when the file does not say; false for a name whose pre-tokenizer maskkv does
+// not have.
+bool set_pre(json& j, std::string_view pre, bool& add_bos) {
+  add_bos = false;
   for (const char* name : {"gpt-2", "phi-2", "olmo", "mpt", "jais", "roberta-bpe", "gpt2"})
     if (pre == name) {
       j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
@@ -46,6 +48,7 @@ bool set_pre(json& j, std::string_view pre) {
     if (pre == name) {
       j["pre_tokenizer"] = split_then_bytes(kLlama3Pattern);
       j["model"]["ignore_merges"] = true;  // llama.cpp and Llama 3's tokenizer.json both do
+      add_bos = true;
       return true;
     }
   for (const char* name : {"qwen2", "deepseek-r1-qwen"})
@@ -71,7 +74,8 @@ std::shared_ptr<tok::Tokenizer> gpt2_tokenizer(const GgufImage& img, const std::
 
   json j;
   j["model"] = {{"type", "BPE"}, {"byte_fallback", false}};
-  if (!set_pre(j, pre))
+  bool add_bos = false, add_eos = false;
+  if (!set_pre(j, pre, add_bos))
     fail(Code::unsupported, path + ": metadata 'tokenizer.ggml.pre' = '" + std::string(pre).substr(0, 64) +
                                 "' names a pre-tokenizer maskkv does not have (supported: gpt-2, llama-bpe, "
                                 "qwen2 and their aliases)");
@@ -105,7 +109,6 @@ std::shared_ptr<tok::Tokenizer> gpt2_tokenizer(const GgufImage& img, const std::
   j["decoder"] = {{"type", "ByteLevel"}};
 
   const GgufSpecialIds ids = gguf_special_ids(img, path);
-  bool add_bos = false, add_eos = false;
   gguf_bool(img, "tokenizer.ggml.add_bos_token", add_bos, path);
   gguf_bool(img, "tokenizer.ggml.add_eos_token", add_eos, path);
   auto text_of = [&](int64_t id, const char* what) -> std::string {

@@ -213,6 +213,8 @@ TEST(GgufModel, MetadataErrorsNameTheKey) {
   expect_load_error(t, Code::unsupported, "'llada.attention.causal' = true");
   t.extra_kv = [](GgufBuilder& b) { b.kv_bool("diffusion.shift_logits", true); };
   expect_load_error(t, Code::unsupported, "'diffusion.shift_logits' = true, but llada models do not shift");
+  t.extra_kv = [](GgufBuilder& b) { b.kv_raw("split.count", GgufBuilder::u16, GgufBuilder::pod<uint16_t>(3)); };
+  expect_load_error(t, Code::unsupported, "one of 3 parts of a split GGUF model");
   t.extra_kv = [](GgufBuilder& b) { b.kv_u32("llada.rope.dimension_count", 8); };
   expect_load_error(t, Code::unsupported, "partial rotary");
   t.extra_kv = [](GgufBuilder& b) { b.kv_str("llada.attention.head_count_kv", "two"); };
