@@ -11,6 +11,21 @@ b=$("$bin" generate --model "$gguf/llada_bf16.gguf" "${args[@]}" 2>/dev/null)
 if [ "$a" != "$b" ]; then
   echo "generate differs: safetensors '$a' vs GGUF '$b'"; exit 1
 fi
+# The demo tasks' own prompts (calibration.jsonl), for both families.
+for family in llada dream; do
+  dir=$models/demo
+  [ "$family" = dream ] && dir=$models/demo-dream
+  for line in 1 2 3; do
+    ids=$(sed -n "${line}s/^{\"prompt_ids\": \[\([0-9, ]*\)\].*/\1/p" "$dir/calibration.jsonl" | tr -d ' ')
+    [ -n "$ids" ] || { echo "no prompt ids on line $line of $dir/calibration.jsonl"; exit 1; }
+    run=(--prompt-ids "$ids" --gen-length 16 --steps 16 --policy maskkv --online --budget 64 --threads 1)
+    x=$("$bin" generate --model "$dir" "${run[@]}" 2>/dev/null)
+    y=$("$bin" generate --model "$gguf/${family}_bf16.gguf" "${run[@]}" 2>/dev/null)
+    [ -n "$x" ] || { echo "$family prompt $line: empty output"; exit 1; }
+    [ "$x" = "$y" ] || { echo "$family prompt $line: safetensors '$x' vs GGUF '$y'"; exit 1; }
+    a+=$x
+  done
+done
 ta=$(printf '%s' "$prompt" | "$bin" tokenize --model "$models/demo" --add-special)
 tb=$(printf '%s' "$prompt" | "$bin" tokenize --model "$gguf/llada_bf16.gguf" --add-special)
 [ "$ta" = "$tb" ] || { echo "tokenize differs"; exit 1; }
