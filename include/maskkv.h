@@ -97,7 +97,9 @@ MASKKV_API void maskkv_model_default_options(maskkv_model_options* options);
 /* Loads a Hugging Face model directory: config.json plus model.safetensors, or sharded
  * model-*.safetensors with model.safetensors.index.json (F32, BF16 or F16). Weights are
  * memory-mapped and stay in their file dtype. A tokenizer in the directory is loaded too.
- * options may be NULL for defaults. */
+ * `directory` may also name a LLaDA or Dream GGUF file (llama.cpp's format, recognised by its
+ * magic; F32/F16/BF16 tensors memory-mapped, Q8_0/Q4_0/Q4_K/Q6_K dequantized to f32, the
+ * tokenizer from its metadata; see docs/gguf.md). options may be NULL for defaults. */
 MASKKV_API maskkv_status maskkv_model_load(const char* directory,
                                            const maskkv_model_options* options,
                                            maskkv_model** out_model);
@@ -307,7 +309,8 @@ MASKKV_API void maskkv_calibrator_free(maskkv_calibrator* calibrator);
  * ------------------------------------------------------------------------------------------- */
 typedef struct maskkv_tokenizer maskkv_tokenizer;
 
-/* Loads a tokenizer.json, a SentencePiece .model, or a model directory holding either. */
+/* Loads a tokenizer.json, a SentencePiece .model, a model directory holding either, or the
+ * tokenizer.ggml.* metadata of a GGUF file. */
 MASKKV_API maskkv_status maskkv_tokenizer_load(const char* path, maskkv_tokenizer** out);
 MASKKV_API void maskkv_tokenizer_free(maskkv_tokenizer* tokenizer);
 /* The model's own tokenizer, owned by the model (do not free). MASKKV_ERR_NOT_FOUND if the

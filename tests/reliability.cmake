@@ -30,7 +30,7 @@ gtest_discover_tests(maskkv_reliability_engine_tests DISCOVERY_TIMEOUT 60 TEST_P
 # Fuzz targets: the engine-level ones and the C ABI one (which must link only the shared
 # library) replay in two executables.
 set(MASKKV_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-set(MASKKV_FUZZ_ENGINE_TARGETS safetensors index config tokenizer_json tokenizer_encode spm_model tokenize profile)
+set(MASKKV_FUZZ_ENGINE_TARGETS safetensors index config tokenizer_json tokenizer_encode spm_model tokenize profile gguf)
 set(MASKKV_FUZZ_ABI_TARGETS options)
 set(MASKKV_FUZZ_DEFS MASKKV_FUZZ_TESTS_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
 

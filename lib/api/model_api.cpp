@@ -4,6 +4,8 @@
 #include "api/guard.h"
 #include "api/handles.h"
 #include "api/options.h"
+#include "io/gguf.h"
+#include "io/gguf_tokenizer.h"
 
 using namespace maskkv;
 
@@ -36,11 +38,13 @@ MASKKV_API maskkv_status maskkv_model_load(const char* directory,
     mo.n_threads = o.n_threads;
     auto handle = std::make_unique<maskkv_model>();
     handle->impl = Model::load(directory, mo);
+    const bool gguf = is_gguf_file(directory);
     // The tokenizer loader opens these names; none may lead out of the model directory.
-    check_inside(directory, {"tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt",
-                             "tokenizer_config.json"});
+    if (!gguf)
+      check_inside(directory, {"tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt",
+                               "tokenizer_config.json"});
     try {
-      handle->tokenizer.impl = tok::load_tokenizer(directory);
+      handle->tokenizer.impl = gguf ? load_gguf_tokenizer(directory) : tok::load_tokenizer(directory);
     } catch (const Error& e) {
       if (e.code() != Code::not_found) throw;
     }
@@ -92,7 +96,7 @@ MASKKV_API maskkv_status maskkv_model_get_tokenizer(const maskkv_model* model,
     api::require_arg(out, "out");
     *out = nullptr;
     if (!model->tokenizer.impl)
-      fail(Code::not_found, "the model directory " + model->impl->directory() + " has no tokenizer");
+      fail(Code::not_found, "the model " + model->impl->directory() + " has no tokenizer");
     *out = &model->tokenizer;
   });
 }

@@ -7,6 +7,8 @@
 #include "api/guard.h"
 #include "api/handles.h"
 #include "api/options.h"
+#include "io/gguf.h"
+#include "io/gguf_tokenizer.h"
 #include "maskkv.h"
 #include "tokenizer/tokenizer.h"
 
@@ -52,6 +54,10 @@ MASKKV_API maskkv_status maskkv_tokenizer_load(const char* path, maskkv_tokenize
     // the loader opens from it (or tokenizer_config.json beside a file) may lead out of it.
     std::error_code ec;
     const std::filesystem::path p(path);
+    if (maskkv::is_gguf_file(path)) {  // a GGUF model file's tokenizer.ggml.* metadata
+      *out = new maskkv_tokenizer{maskkv::load_gguf_tokenizer(path)};
+      return;
+    }
     if (std::filesystem::is_directory(p, ec))
       maskkv::check_inside(path, {"tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt",
                                   "tokenizer_config.json"});

@@ -141,9 +141,18 @@ Checkpoint::Checkpoint(const std::string& directory) : directory_(directory) {
   }
 }
 
+Checkpoint::Checkpoint(std::string origin, nlohmann::json config, std::map<std::string, TensorInfo> tensors,
+                       std::shared_ptr<const void> keep, std::string (*describe)(const std::string&))
+    : directory_(std::move(origin)),
+      config_(std::move(config)),
+      tensors_(std::move(tensors)),
+      keep_(std::move(keep)),
+      describe_(describe) {}
+
 const TensorInfo& Checkpoint::get(const std::string& name) const {
   auto it = tensors_.find(name);
-  if (it == tensors_.end()) fail(Code::format, "missing tensor '" + name + "' in " + directory_);
+  if (it == tensors_.end())
+    fail(Code::format, "missing tensor " + (describe_ ? describe_(name) : "'" + name + "'") + " in " + directory_);
   return it->second;
 }
 

@@ -17,6 +17,12 @@ class Checkpoint {
  public:
   // Opens `directory`; throws Error naming the file at fault.
   explicit Checkpoint(const std::string& directory);
+  // A checkpoint another format supplied (a GGUF file, io/gguf_checkpoint.h): `origin` names it
+  // in messages and stands for directory(); the tensors point into memory `keep` owns;
+  // `describe` quotes a tensor's name for a missing-tensor message, with the name it has in the
+  // origin file.
+  Checkpoint(std::string origin, nlohmann::json config, std::map<std::string, TensorInfo> tensors,
+             std::shared_ptr<const void> keep, std::string (*describe)(const std::string&) = nullptr);
 
   const std::string& directory() const { return directory_; }
   const nlohmann::json& config() const { return config_; }
@@ -31,6 +37,8 @@ class Checkpoint {
   nlohmann::json config_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, TensorInfo> tensors_;
+  std::shared_ptr<const void> keep_;
+  std::string (*describe_)(const std::string&) = nullptr;
 };
 
 // Reads and parses a JSON file; throws Error(io) / Error(format) naming the path.

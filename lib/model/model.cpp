@@ -3,6 +3,8 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "io/gguf.h"
+#include "io/gguf_checkpoint.h"
 #include "model/transformer.h"
 
 namespace maskkv {
@@ -50,8 +52,11 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
   if (options.backend == BackendKind::cuda && !cuda_available(&why))
     fail(Code::unsupported, "backend 'cuda' requested, but " + why + "; use backend 'cpu' or 'auto'");
   auto m = std::shared_ptr<Model>(new Model());
-  m->checkpoint_ = std::make_unique<Checkpoint>(directory);
-  m->spec_ = parse_model_spec(m->checkpoint_->config(), directory + "/config.json");
+  // A GGUF file (recognised by its magic, whatever its name) stands for a whole model
+  // directory: its metadata give the config, its tensors the weights.
+  const bool gguf = is_gguf_file(directory);
+  m->checkpoint_ = gguf ? load_gguf_checkpoint(directory) : std::make_unique<Checkpoint>(directory);
+  m->spec_ = parse_model_spec(m->checkpoint_->config(), gguf ? directory + " (metadata)" : directory + "/config.json");
   m->host_weights_ = bind_weights(m->spec_, *m->checkpoint_, options.scan_all_weights);
   m->backend_ = make_backend(options.backend, options.n_threads);
   m->weights_ = place_weights(m->spec_, m->host_weights_, *m->backend_);

@@ -27,12 +27,14 @@ std::unique_ptr<Backend> make_backend(BackendKind kind, int n_threads);
 
 class Model {
  public:
+  // `directory`: a Hugging Face model directory, or a LLaDA/Dream GGUF file.
   static std::shared_ptr<Model> load(const std::string& directory, const ModelOptions& options);
 
   const ModelSpec& spec() const { return spec_; }
   // The weights resident on the backend (pointers into backend memory).
   const Weights& weights() const { return weights_; }
   Backend& backend() const { return *backend_; }
+  // The directory or GGUF file the model was loaded from.
   const std::string& directory() const { return checkpoint_->directory(); }
   // A stable hash of the architecture and of bytes sampled from every tensor (hex): profiles
   // carry it so that a profile measured on another model is rejected.

@@ -217,6 +217,19 @@ std::shared_ptr<Tokenizer> load_file(const std::string& path) {
 
 }  // namespace
 
+void configure_tokenizer(Tokenizer& t, const std::string& bos, const std::string& eos,
+                         const std::string& chat_template, bool add_bos, bool add_eos) {
+  Config c;
+  c.present = true;
+  c.bos = bos;
+  c.eos = eos;
+  c.chat_template = chat_template;
+  c.add_bos = add_bos;
+  c.has_add_bos = true;
+  c.add_eos = add_eos;
+  apply_config(t, c);
+}
+
 std::string detect_chat_template(std::string_view tpl, std::string_view bos_token) {
   if (tpl.find("<|im_start|>") != std::string_view::npos) return "chatml";
   if (tpl.find("<|start_header_id|>") != std::string_view::npos) {

@@ -128,6 +128,13 @@ std::shared_ptr<Tokenizer> load_sentencepiece_model(const std::string& path);
 // A SentencePiece .model's bytes (tests, fuzzing); `origin` names it in messages.
 std::shared_ptr<Tokenizer> load_sentencepiece_bytes(const std::string& bytes, const std::string& origin);
 
+// Configures a tokenizer built from another source (a GGUF file's metadata) as
+// tokenizer_config.json would: BOS/EOS by their token text ("" = none), the chat template
+// family from a template text (or, for "", from the family's marker tokens), and for a
+// SentencePiece tokenizer whether encode(add_special) adds BOS/EOS.
+void configure_tokenizer(Tokenizer& t, const std::string& bos, const std::string& eos,
+                         const std::string& chat_template, bool add_bos, bool add_eos);
+
 // The chat template families recognised in a tokenizer_config.json chat_template string;
 // returns "" when the template is none of them.
 std::string detect_chat_template(std::string_view chat_template, std::string_view bos_token);

@@ -10,7 +10,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:?build tests dir}; secs=${2:-30}; shift 2 || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors index config tokenizer_json tokenizer_encode spm_model tokenize profile options)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors index config tokenizer_json tokenizer_encode spm_model tokenize profile options gguf)
 bin=$(cd "$bin" && pwd)
 status=0
 summary=()
