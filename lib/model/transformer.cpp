@@ -1,11 +1,11 @@
 #include "model/transformer.h"
 
 #include <cmath>
-#include <map>
 #include <numeric>
 #include <string>
 
 #include "core/error.h"
+#include "model/row_refresh.h"
 
 namespace maskkv {
 
@@ -41,60 +41,6 @@ std::vector<float> lm_head(const ModelSpec& s, const Weights& w, Backend& be, co
 }
 
 namespace {
-
-// A buffer of at least n floats, reallocated only when it must grow (a layer may refresh more
-// rows than the one before).
-float* sized(Backend& be, Buf<float>& b, int64_t n) {
-  if (b.size() < static_cast<size_t>(n)) {
-    b.reset();
-    b = Buf<float>(be, static_cast<size_t>(n));
-  }
-  return b.data();
-}
-
-// The block rows one layer recomputes: every row, or an ascending subset, moved between
-// block-sized tensors [n, width] and compact ones [m, width].
-class Refresh {
- public:
-  Refresh(Backend& be, std::vector<int64_t> rows, int64_t n) : be_(be), rows_(std::move(rows)) {
-    for (size_t i = 0; i < rows_.size(); ++i)
-      if (rows_[i] < 0 || rows_[i] >= n || (i > 0 && rows_[i] <= rows_[i - 1]))
-        fail(Code::internal, "rows to refresh must ascend within the block of " + std::to_string(n) + " rows");
-    all_ = static_cast<int64_t>(rows_.size()) == n;
-  }
-  Refresh(Backend& be, int64_t n) : be_(be), all_(true) {
-    rows_.resize(static_cast<size_t>(n));
-    std::iota(rows_.begin(), rows_.end(), int64_t{0});
-  }
-  int64_t m() const { return static_cast<int64_t>(rows_.size()); }
-  bool all() const { return all_; }
-  // The refreshed rows of src [n, width]: src itself when every row is, else gathered into dst.
-  const float* take(const float* src, int64_t width, Buf<float>& dst) {
-    if (all_) return src;
-    float* out = sized(be_, dst, m() * width);
-    be_.gather(src, offsets(width).data(), m(), width, out);
-    return out;
-  }
-  // Writes compact rows src [m, width] to their places in dst [n, width].
-  void put(const float* src, int64_t width, float* dst) {
-    if (all_) {
-      if (src != dst) be_.copy(dst, src, static_cast<size_t>(m() * width) * sizeof(float));
-      return;
-    }
-    be_.scatter(src, offsets(width).data(), m(), width, dst);
-  }
-
- private:
-  const std::vector<int64_t>& offsets(int64_t width) {
-    std::vector<int64_t>& o = offsets_[width];
-    if (o.empty()) o = row_offsets(rows_, width);
-    return o;
-  }
-  Backend& be_;
-  std::vector<int64_t> rows_;
-  bool all_ = false;
-  std::map<int64_t, std::vector<int64_t>> offsets_;
-};
 
 // The activations of one pass; the model owns them, sized on first use.
 struct Scratch {
@@ -139,8 +85,8 @@ std::vector<float> forward_logits(const ModelSpec& s, const Weights& w, Backend&
                 dkv = int64_t(s.n_kv_heads) * s.head_dim, f = s.mlp_hidden, half = s.head_dim / 2;
   const float eps = s.rms_norm_eps;
   Scratch t;
-  float* x = sized(be, t.x, n * d);
-  float* h = sized(be, t.h, n * d);
+  float* x = ensure_size(be, t.x, n * d);
+  float* h = ensure_size(be, t.h, n * d);
   std::vector<int64_t> positions(n);
   std::iota(positions.begin(), positions.end(), block.first);
   std::vector<float> cos_host, sin_host;
@@ -160,10 +106,11 @@ std::vector<float> forward_logits(const ModelSpec& s, const Weights& w, Backend&
     // Attention sub-layer: V of every row, then Q and K of the rows this layer refreshes. The
     // block's K/V, attention and FFN outputs live in the cache when there is one, else in scratch.
     be.rmsnorm(x, n, d, L.attn_norm, eps, h);
-    be.linear(h, n, L.wv, L.v_bias, sized(be, t.v, n * dkv));
-    Refresh sel = cached ? Refresh(be, memory->refresh(l, t.v.data(), cached->v.data(), n), n) : Refresh(be, n);
+    be.linear(h, n, L.wv, L.v_bias, ensure_size(be, t.v, n * dkv));
+    RowRefresh sel =
+        cached ? RowRefresh(be, memory->refresh(l, t.v.data(), cached->v.data(), n), n) : RowRefresh(be, n);
     if (cached) std::swap(cached->v, t.v);  // the fresh V is cached; the old buffer is reused next layer
-    float* k = cached ? cached->k.data() : sized(be, t.k, n * dkv);
+    float* k = cached ? cached->k.data() : ensure_size(be, t.k, n * dkv);
     const float* v = cached ? cached->v.data() : t.v.data();
     float* attn_out = cached ? cached->attn.data() : h;  // h is free once Q and K are computed
     const int64_t m = sel.m();
@@ -171,14 +118,14 @@ std::vector<float> forward_logits(const ModelSpec& s, const Weights& w, Backend&
       const float* hs = sel.take(h, d, t.hs);
       const float* cos = sel.take(t.cos.data(), half, t.cos_rows);
       const float* sin = sel.take(t.sin.data(), half, t.sin_rows);
-      float* q = sized(be, t.q, m * dq);
-      float* k_rows = sel.all() ? k : sized(be, t.k_rows, m * dkv);
+      float* q = ensure_size(be, t.q, m * dq);
+      float* k_rows = sel.all() ? k : ensure_size(be, t.k_rows, m * dkv);
       be.linear(hs, m, L.wq, L.q_bias, q);
       be.linear(hs, m, L.wk, L.k_bias, k_rows);
       be.rope(q, m, s.n_heads, s.head_dim, cos, sin);
       be.rope(k_rows, m, s.n_kv_heads, s.head_dim, cos, sin);
       sel.put(k_rows, dkv, k);
-      float* att = sized(be, t.att, m * dq);
+      float* att = ensure_size(be, t.att, m * dq);
       std::vector<Backend::ScoreRequest> scores;
       if (obs) scores = obs->score_requests(l);
       if (prefix) {
@@ -190,7 +137,7 @@ std::vector<float> forward_logits(const ModelSpec& s, const Weights& w, Backend&
         be.attention(q, k, v, m, n, s.n_heads, s.n_kv_heads, s.head_dim, att, scores.data(),
                      static_cast<int>(scores.size()));
       }
-      float* o_rows = sel.all() ? attn_out : sized(be, t.o_rows, m * d);
+      float* o_rows = sel.all() ? attn_out : ensure_size(be, t.o_rows, m * d);
       be.linear(att, m, L.wo, nullptr, o_rows);
       sel.put(o_rows, d, attn_out);
     }
@@ -199,14 +146,14 @@ std::vector<float> forward_logits(const ModelSpec& s, const Weights& w, Backend&
     // SwiGLU feed-forward sub-layer of the refreshed rows.
     float* ffn_out = cached ? cached->ffn.data() : h;
     if (m > 0) {
-      float* hs = sel.all() ? h : sized(be, t.hs, m * d);
+      float* hs = sel.all() ? h : ensure_size(be, t.hs, m * d);
       be.rmsnorm(sel.take(x, d, t.o_rows), m, d, L.ffn_norm, eps, hs);
-      float* gate = sized(be, t.gate, m * f);
-      float* up = sized(be, t.up, m * f);
+      float* gate = ensure_size(be, t.gate, m * f);
+      float* up = ensure_size(be, t.up, m * f);
       be.linear(hs, m, L.w_gate, nullptr, gate);
       be.linear(hs, m, L.w_up, nullptr, up);
       be.swiglu(gate, up, m * f, gate);
-      float* f_rows = sel.all() ? ffn_out : sized(be, t.o_rows, m * d);
+      float* f_rows = sel.all() ? ffn_out : ensure_size(be, t.o_rows, m * d);
       be.linear(gate, m, L.w_down, nullptr, f_rows);
       sel.put(f_rows, d, ffn_out);
     }
