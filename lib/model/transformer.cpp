@@ -42,7 +42,7 @@ std::vector<float> lm_head(const ModelSpec& s, const Weights& w, Backend& be, co
 
 namespace {
 
-// The activations of one pass; the model owns them, sized on first use.
+// The activations of one pass, owned by the pass and sized on first use.
 struct Scratch {
   Buf<float> x, h, v, k, q, att, hs, gate, up, cos, sin, cos_rows, sin_rows, k_rows, o_rows;
 };

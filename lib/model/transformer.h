@@ -42,8 +42,8 @@ struct RowBlock {
 // Runs the block through every layer and returns the logits of the given sequence rows only
 // (row-major [rows.size(), vocab]): the LM head is computed where a logit is read. A row outside
 // the block must be one whose final residual the memory holds. rope_theta is the (possibly
-// scaled) RoPE base. The observer sees the whole block's tensors and asks for attention scores;
-// it is for passes that compute every row against the block itself (no memory).
+// scaled) RoPE base. The observer sees the block's tensors ([n, ...]) after each sub-layer; it
+// may ask for attention scores only where the block attends to itself alone (no prefix K/V).
 std::vector<float> forward_logits(const ModelSpec& spec, const Weights& weights, Backend& backend,
                                   const RowBlock& block, const std::vector<int64_t>& rows,
                                   double rope_theta, ForwardMemory* memory = nullptr,
