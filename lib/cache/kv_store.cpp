@@ -4,6 +4,12 @@
 
 namespace maskkv {
 
+Buf<float> copy_rows(Backend& be, const float* m, int64_t begin, int64_t n, int64_t width) {
+  Buf<float> out(be, static_cast<size_t>(n * width));
+  be.copy(out.data(), m + begin * width, out.bytes());
+  return out;
+}
+
 void PromptKV::assign(Backend& be, const float* k_full, const float* v_full, int H, int d,
                       std::vector<std::vector<int32_t>> kept_positions) {
   kept = std::move(kept_positions);

@@ -26,6 +26,10 @@ struct PromptKV {
   uint64_t bytes() const { return k.bytes() + v.bytes(); }
 };
 
+// Rows [begin, begin + n) of a row-major [*, width] matrix in backend memory, copied into a new
+// buffer (what a cache keeps of a pass's tensors).
+Buf<float> copy_rows(Backend& be, const float* m, int64_t begin, int64_t n, int64_t width);
+
 struct ResponseFeatures {
   Buf<float> k, v;      // [L, H_kv * d], RoPE applied to k
   Buf<float> attn, ffn; // [L, D]

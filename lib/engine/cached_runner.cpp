@@ -12,13 +12,6 @@ namespace maskkv {
 
 namespace {
 
-// Rows [begin, begin + n) of a row-major [*, width] matrix in backend memory, copied.
-Buf<float> rows_of(Backend& be, const float* m, int64_t begin, int64_t n, int64_t width) {
-  Buf<float> out(be, static_cast<size_t>(n * width));
-  be.copy(out.data(), m + begin * width, out.bytes());
-  return out;
-}
-
 constexpr double kUnchangedCosine = 1e-8;
 
 // Positions of the m response tokens whose new V is least similar (cosine) to the cached V
@@ -83,9 +76,9 @@ class CachedRunner::PrefillObserver final : public ForwardObserver {
     Backend& be = r_.model_->backend();
     const int64_t dkv = int64_t(s.n_kv_heads) * s.head_dim, np = r_.n_prompt_, L = r_.n_response_;
     ResponseFeatures& rf = r_.response_[l];
-    rf.k = rows_of(be, k, np, L, dkv);
-    rf.v = rows_of(be, v, np, L, dkv);
-    rf.attn = rows_of(be, attn_out, np, L, s.d_model);
+    rf.k = copy_rows(be, k, np, L, dkv);
+    rf.v = copy_rows(be, v, np, L, dkv);
+    rf.attn = copy_rows(be, attn_out, np, L, s.d_model);
     // The full K/V of this layer exist now, beside everything stored so far.
     const uint64_t full_kv = static_cast<uint64_t>(n_ * dkv) * 2 * sizeof(float);
     r_.stats_.kv_bytes_peak = std::max(r_.stats_.kv_bytes_peak, stored_ + full_kv);
@@ -108,8 +101,8 @@ class CachedRunner::PrefillObserver final : public ForwardObserver {
       e.importance = layer_importance(HostView(be, h_in, size).data(), HostView(be, attn_out, size).data(), n_,
                                       s.d_model);
       evidence_[l] = std::move(e);
-      full_k_[l] = rows_of(be, k, 0, np, dkv);
-      full_v_[l] = rows_of(be, v, 0, np, dkv);
+      full_k_[l] = copy_rows(be, k, 0, np, dkv);
+      full_v_[l] = copy_rows(be, v, 0, np, dkv);
       stored_ += full_k_[l].bytes() + full_v_[l].bytes();
     } else {
       // Evict now: layer l's full K/V never coexist with another layer's.
@@ -119,12 +112,12 @@ class CachedRunner::PrefillObserver final : public ForwardObserver {
   }
 
   void on_ffn(int l, const float* ffn_out) override {
-    r_.response_[l].ffn = rows_of(r_.model_->backend(), ffn_out, r_.n_prompt_, r_.n_response_, r_.model_->spec().d_model);
+    r_.response_[l].ffn = copy_rows(r_.model_->backend(), ffn_out, r_.n_prompt_, r_.n_response_, r_.model_->spec().d_model);
   }
 
   void on_final(const float* x) override {
     const int64_t d = r_.model_->spec().d_model;
-    if (r_.n_prompt_ > 0) r_.last_prompt_final_ = rows_of(r_.model_->backend(), x, r_.n_prompt_ - 1, 1, d);
+    if (r_.n_prompt_ > 0) r_.last_prompt_final_ = copy_rows(r_.model_->backend(), x, r_.n_prompt_ - 1, 1, d);
   }
 
   // For the deferred policies: select with every layer's evidence and compact.
@@ -150,6 +143,41 @@ class CachedRunner::PrefillObserver final : public ForwardObserver {
   std::vector<Buf<float>> full_k_, full_v_;
 };
 
+// A step over the response only: it attends to the kept prompt K/V and the cached response
+// K/V, and refreshes every response token's features (a response refresh) or those of the
+// floor(rho * L) tokens whose V changed most (a partial update, dLLM-Cache's adaptive rule).
+class CachedRunner::StepMemory final : public ForwardMemory {
+ public:
+  StepMemory(CachedRunner& r, bool partial)
+      : r_(r), partial_(partial), m_(static_cast<int64_t>(std::floor(r.options_.rho * r.n_response_))) {}
+
+  const PromptKV* prefix(int l) override { return &r_.prompt_[l]; }
+  ResponseFeatures* features(int l) override { return &r_.response_[l]; }
+
+  std::vector<int64_t> refresh(int, const float* v_fresh, const float* v_cached, int64_t n) override {
+    if (!partial_) {
+      std::vector<int64_t> all(static_cast<size_t>(n));
+      std::iota(all.begin(), all.end(), int64_t{0});
+      return all;
+    }
+    const ModelSpec& s = r_.model_->spec();
+    Backend& be = r_.model_->backend();
+    const int64_t dkv = int64_t(s.n_kv_heads) * s.head_dim;
+    const size_t size = static_cast<size_t>(n * dkv);
+    return least_similar(HostView(be, v_fresh, size).data(), HostView(be, v_cached, size).data(), n, dkv, m_);
+  }
+
+  // Dream reads the logit of the last prompt position (its shift), kept from the full pass.
+  const float* final_residual(int64_t row) override {
+    return row == r_.n_prompt_ - 1 && !r_.last_prompt_final_.empty() ? r_.last_prompt_final_.data() : nullptr;
+  }
+
+ private:
+  CachedRunner& r_;
+  bool partial_;
+  int64_t m_;
+};
+
 CachedRunner::CachedRunner(std::shared_ptr<const Model> model, const CacheOptions& options,
                            int64_t n_prompt, int64_t n_response, double rope_scaling)
     : model_(std::move(model)),
@@ -164,12 +192,6 @@ CachedRunner::CachedRunner(std::shared_ptr<const Model> model, const CacheOption
   response_refresh_ = options.response_refresh > 0 ? options.response_refresh : (dream ? 2 : 5);
   prompt_.resize(s.n_layers);
   response_.resize(s.n_layers);
-  std::vector<int64_t> positions(n_response);
-  std::iota(positions.begin(), positions.end(), n_prompt);
-  std::vector<float> cos, sin;
-  rope_tables(positions, s.head_dim, rope_theta_, cos, sin);
-  cos_ = to_backend(model_->backend(), cos);
-  sin_ = to_backend(model_->backend(), sin);
 }
 
 void CachedRunner::account() {
@@ -203,85 +225,18 @@ std::vector<float> CachedRunner::logits(const std::vector<int32_t>& x, const std
 
 std::vector<float> CachedRunner::full_pass(const std::vector<int32_t>& x, const std::vector<int64_t>& rows) {
   PrefillObserver obs(*this, calls_ == 1);
-  std::vector<float> out = forward_logits(model_->spec(), model_->weights(), model_->backend(), x.data(),
-                                          static_cast<int64_t>(x.size()), rows, rope_theta_, &obs);
+  const RowBlock all{x.data(), 0, static_cast<int64_t>(x.size())};
+  std::vector<float> out =
+      forward_logits(model_->spec(), model_->weights(), model_->backend(), all, rows, rope_theta_, nullptr, &obs);
   obs.finish();
   return out;
 }
 
 std::vector<float> CachedRunner::response_pass(const std::vector<int32_t>& x, const std::vector<int64_t>& rows,
                                                bool partial) {
-  const ModelSpec& s = model_->spec();
-  const Weights& w = model_->weights();
-  Backend& be = model_->backend();
-  const int64_t L = n_response_, d = s.d_model, dq = int64_t(s.n_heads) * s.head_dim,
-                dkv = int64_t(s.n_kv_heads) * s.head_dim, f = s.mlp_hidden, half = s.head_dim / 2;
-  const int64_t m = partial ? static_cast<int64_t>(std::floor(options_.rho * L)) : L;
-  Buf<float> xr(be, L * d), h(be, L * d), v_new(be, L * dkv), q(be, m * dq), k(be, m * dkv), att(be, m * dq),
-      o(be, m * d), hs(be, m * d), gate(be, m * f), up(be, m * f), cs(be, m * half), sn(be, m * half);
-  be.embed(x.data() + n_prompt_, L, w.embed, xr.data());
-  for (int l = 0; l < s.n_layers; ++l) {
-    const LayerWeights& W = w.layers[l];
-    ResponseFeatures& rf = response_[l];
-    const PromptKV& pk = prompt_[l];
-    // Which response tokens get fresh features in this layer.
-    be.rmsnorm(xr.data(), L, d, W.attn_norm, s.rms_norm_eps, h.data());
-    be.linear(h.data(), L, W.wv, W.v_bias, v_new.data());
-    std::vector<int64_t> sel(L);
-    std::iota(sel.begin(), sel.end(), int64_t{0});
-    if (partial)
-      sel = least_similar(HostView(be, v_new.data(), v_new.size()).data(), HostView(be, rf.v.data(), rf.v.size()).data(),
-                          L, dkv, m);
-    std::swap(rf.v, v_new);  // the fresh V is cached; the old buffer is reused next layer
-    // Where the selected tokens' rows start in the [L, d], [L, half] and [L, Hkv*d] buffers.
-    const std::vector<int64_t> at_d = row_offsets(sel, d), at_half = row_offsets(sel, half),
-                               at_kv = row_offsets(sel, dkv);
-    if (m > 0) {
-      be.gather(h.data(), at_d.data(), m, d, hs.data());
-      be.gather(cos_.data(), at_half.data(), m, half, cs.data());
-      be.gather(sin_.data(), at_half.data(), m, half, sn.data());
-      be.linear(hs.data(), m, W.wq, W.q_bias, q.data());
-      be.linear(hs.data(), m, W.wk, W.k_bias, k.data());
-      be.rope(q.data(), m, s.n_heads, s.head_dim, cs.data(), sn.data());
-      be.rope(k.data(), m, s.n_kv_heads, s.head_dim, cs.data(), sn.data());
-      be.scatter(k.data(), at_kv.data(), m, dkv, rf.k.data());
-      be.attention_ragged(q.data(), m, pk.k.data(), pk.v.data(), pk.offsets.data(), rf.k.data(), rf.v.data(), L,
-                          s.n_heads, s.n_kv_heads, s.head_dim, att.data());
-      be.linear(att.data(), m, W.wo, nullptr, o.data());
-      be.scatter(o.data(), at_d.data(), m, d, rf.attn.data());
-    }
-    be.add(xr.data(), rf.attn.data(), L * d);
-    if (m > 0) {
-      be.gather(xr.data(), at_d.data(), m, d, o.data());
-      be.rmsnorm(o.data(), m, d, W.ffn_norm, s.rms_norm_eps, hs.data());
-      be.linear(hs.data(), m, W.w_gate, nullptr, gate.data());
-      be.linear(hs.data(), m, W.w_up, nullptr, up.data());
-      be.swiglu(gate.data(), up.data(), m * f, gate.data());
-      be.linear(gate.data(), m, W.w_down, nullptr, o.data());
-      be.scatter(o.data(), at_d.data(), m, d, rf.ffn.data());
-    }
-    be.add(xr.data(), rf.ffn.data(), L * d);
-  }
-  // Mask-only projection: the LM head on the rows that are read.
-  Buf<float> picked(be, rows.size() * d);
-  std::vector<int64_t> response_rows, response_dst;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] >= n_prompt_) {
-      response_rows.push_back(rows[i] - n_prompt_);
-      response_dst.push_back(static_cast<int64_t>(i));
-    } else if (rows[i] == n_prompt_ - 1 && !last_prompt_final_.empty()) {
-      be.copy(picked.data() + i * d, last_prompt_final_.data(), d * sizeof(float));
-    } else {
-      fail(Code::internal, "cached pass asked for prompt row " + std::to_string(rows[i]));
-    }
-  }
-  if (!response_rows.empty()) {
-    const int64_t nr = static_cast<int64_t>(response_rows.size());
-    Buf<float> tmp(be, nr * d);
-    be.gather(xr.data(), row_offsets(response_rows, d).data(), nr, d, tmp.data());
-    be.scatter(tmp.data(), row_offsets(response_dst, d).data(), nr, d, picked.data());
-  }
-  return lm_head(s, w, be, picked.data(), static_cast<int64_t>(rows.size()));
+  StepMemory memory(*this, partial);
+  const RowBlock response{x.data() + n_prompt_, n_prompt_, n_response_};
+  return forward_logits(model_->spec(), model_->weights(), model_->backend(), response, rows, rope_theta_, &memory);
 }
 
 }  // namespace maskkv

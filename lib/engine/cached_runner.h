@@ -1,6 +1,7 @@
 // Model evaluation for the caching policies: dLLM-Cache across denoising steps (prompt and
 // response refresh intervals, adaptive partial updates), with the prompt K/V evicted at the
-// prefill by MaskKV or a baseline (docs/eviction.md).
+// prefill by MaskKV or a baseline (docs/eviction.md). It decides, call by call, which rows the
+// model's one forward pass computes and what is kept; the model computes (model/transformer.h).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,7 @@ class CachedRunner {
 
  private:
   class PrefillObserver;
+  class StepMemory;
   std::vector<float> full_pass(const std::vector<int32_t>& x, const std::vector<int64_t>& rows);
   std::vector<float> response_pass(const std::vector<int32_t>& x, const std::vector<int64_t>& rows,
                                    bool partial);
@@ -51,7 +53,6 @@ class CachedRunner {
   std::vector<PromptKV> prompt_;
   std::vector<ResponseFeatures> response_;
   Buf<float> last_prompt_final_;  // residual of the last prompt token after the last layer
-  Buf<float> cos_, sin_;          // RoPE tables of the response positions
   CacheStats stats_;
 };
 

@@ -58,8 +58,8 @@ void Calibrator::add_sample(const std::vector<int32_t>& prompt) {
   std::vector<int32_t> x(prompt);
   x.resize(prompt.size() + gen_length_, s.mask_id);
   StatsObserver obs(s, model_->backend(), static_cast<int64_t>(prompt.size()), static_cast<int64_t>(x.size()));
-  forward_logits(s, model_->weights(), model_->backend(), x.data(), static_cast<int64_t>(x.size()), {},
-                 s.rope_theta * rope_scaling_, &obs);
+  const RowBlock all{x.data(), 0, static_cast<int64_t>(x.size())};
+  forward_logits(s, model_->weights(), model_->backend(), all, {}, s.rope_theta * rope_scaling_, nullptr, &obs);
   for (int l = 0; l < s.n_layers; ++l) {
     importance_[l] += obs.importance[l];
     for (int h = 0; h < s.n_kv_heads; ++h) preference_[l][h] += obs.preference[l][h];

@@ -67,8 +67,8 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
 
 std::vector<float> Model::logits(const std::vector<int32_t>& ids, const std::vector<int64_t>& rows,
                                  double rope_scaling) const {
-  return forward_logits(spec_, weights_, *backend_, ids.data(), static_cast<int64_t>(ids.size()),
-                        rows, spec_.rope_theta * rope_scaling);
+  const RowBlock all{ids.data(), 0, static_cast<int64_t>(ids.size())};
+  return forward_logits(spec_, weights_, *backend_, all, rows, spec_.rope_theta * rope_scaling);
 }
 
 }  // namespace maskkv

@@ -1,10 +1,14 @@
-// One forward pass of the bidirectional transformer, readable top to bottom.
+// The one forward pass of the bidirectional transformer, readable top to bottom. It computes a
+// block of consecutive sequence rows; a ForwardMemory, when given, supplies what the block reads
+// beside its own rows (kept prompt K/V, cached features) and picks the rows each layer refreshes.
+// Every caller (vanilla denoising, the cached prefill and steps, calibration) goes through it.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "backend/backend.h"
+#include "model/forward_memory.h"
 #include "model/model_spec.h"
 #include "model/weights.h"
 
@@ -28,12 +32,22 @@ class ForwardObserver {
   virtual void on_final(const float* /*x*/) {}
 };
 
-// Runs ids[0..n) at positions 0..n-1 through every layer and returns the logits of the given
-// sequence rows only (row-major [rows.size(), vocab]): the LM head is computed where a logit is
-// read. rope_theta is the (possibly scaled) RoPE base.
+// The rows a forward pass computes: ids[0..n) at sequence positions first .. first + n - 1.
+struct RowBlock {
+  const int32_t* ids = nullptr;  // host
+  int64_t first = 0;
+  int64_t n = 0;
+};
+
+// Runs the block through every layer and returns the logits of the given sequence rows only
+// (row-major [rows.size(), vocab]): the LM head is computed where a logit is read. A row outside
+// the block must be one whose final residual the memory holds. rope_theta is the (possibly
+// scaled) RoPE base. The observer sees the block's tensors ([n, ...]) after each sub-layer; it
+// may ask for attention scores only where the block attends to itself alone (no prefix K/V).
 std::vector<float> forward_logits(const ModelSpec& spec, const Weights& weights, Backend& backend,
-                                  const int32_t* ids, int64_t n, const std::vector<int64_t>& rows,
-                                  double rope_theta, ForwardObserver* observer = nullptr);
+                                  const RowBlock& block, const std::vector<int64_t>& rows,
+                                  double rope_theta, ForwardMemory* memory = nullptr,
+                                  ForwardObserver* observer = nullptr);
 
 // Final norm and LM head over m residual rows x [m, D] (backend memory): host logits [m, vocab].
 std::vector<float> lm_head(const ModelSpec& spec, const Weights& weights, Backend& backend,
