@@ -1,6 +1,7 @@
 // Micro-benchmarks of the CPU backend's hot operations at the shapes of a ~100M-parameter
-// LLaDA-shaped model (d_model 768, 12 heads, MLP 2304, vocabulary 16384). Reports GFLOP/s as a
-// counter (Google Benchmark).
+// LLaDA-shaped model (d_model 768, 12 heads, MLP 2304, vocabulary 16384). Reports two counters
+// (Google Benchmark): GFLOP/s over wall time, and GFLOP/cpu-s over the CPU time of all the
+// process's threads (per-core efficiency, much less sensitive to other jobs on the machine).
 //
 // Linear layers with bf16 weights, rows (tokens) 32..4128, for each way of computing them:
 //   BM_LinearBf16/<mode>      the backend's linear() under MASKKV_CPU_BF16=<mode> (portable:
@@ -16,6 +17,7 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <random>
 #include <vector>
 
@@ -47,6 +49,19 @@ std::vector<uint16_t> bf16_weights(int64_t n, int64_t k) {
 
 const char* const kModes[] = {"portable", "accurate", "fast"};
 
+double process_cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Sets both counters for `flop` operations per iteration; cpu_seconds: CPU time of the loop.
+void set_counters(benchmark::State& state, double flop, double cpu_seconds) {
+  const double total = flop * static_cast<double>(state.iterations()) / 1e9;
+  state.counters["GFLOP/s"] = benchmark::Counter(total, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/cpu-s"] = cpu_seconds > 0 ? total / cpu_seconds : 0.0;
+}
+
 // state.range: rows, n, k, mode (index into kModes).
 void BM_LinearBf16(benchmark::State& state) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
@@ -63,8 +78,9 @@ void BM_LinearBf16(benchmark::State& state) {
   auto be = make_cpu_backend(0);
   unsetenv("MASKKV_CPU_BF16");
   WeightView view{DType::bf16, w.data(), n, k};
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) be->linear(x.data(), m, view, nullptr, y.data());
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * n * k * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  set_counters(state, 2.0 * m * n * k, process_cpu_seconds() - cpu0);
 }
 
 using Sbgemm = void (*)(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, float,
@@ -82,14 +98,16 @@ void BM_OpenBlasSbgemm(benchmark::State& state) {
   std::vector<uint16_t> xb(m * k);
   std::vector<float> y(m * n);
   openblas_set_num_threads(ThreadPool::hardware_threads());
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
     for (size_t i = 0; i < xb.size(); ++i) xb[i] = f32_to_bf16(x[i]);
     sbgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
            static_cast<int>(k), 1.0f, xb.data(), static_cast<int>(k), w.data(),
            static_cast<int>(k), 0.0f, y.data(), static_cast<int>(n));
   }
+  const double cpu = process_cpu_seconds() - cpu0;
   openblas_set_num_threads(1);
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * n * k * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  set_counters(state, 2.0 * m * n * k, cpu);
 }
 
 // The linear shapes of the model (n, k): attention projections, MLP up/gate, MLP down, LM head.
@@ -124,8 +142,9 @@ void BM_Attention(benchmark::State& state) {
   setenv("MASKKV_CPU_BF16", kModes[state.range(1)], 1);
   auto be = make_cpu_backend(0);
   unsetenv("MASKKV_CPU_BF16");
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) be->attention(q.data(), k.data(), v.data(), n, n, H, H, d, out.data());
-  state.counters["GFLOP/s"] = benchmark::Counter(4.0 * n * n * H * d * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  set_counters(state, 4.0 * n * n * H * d, process_cpu_seconds() - cpu0);
 }
 BENCHMARK(BM_Attention)->ArgsProduct({{544, 1056, 2080, 4128}, {0, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -77,40 +77,73 @@ void bf16_linear(ThreadPool& pool, const float* x, int64_t m, const uint16_t* w,
 
 void Bf16Attention::pack(ThreadPool& pool, const float* k, const float* v, int64_t n_kv,
                          int n_kv_heads, int head_dim) {
+  amx_ = has_amx_bf16() && head_dim % 32 == 0;
   n_kv_ = n_kv;
   head_dim_ = head_dim;
-  k_ld_ = round_up(n_kv, 16);
-  v_ld_ = round_up(head_dim, 16);
-  k_head_ = (head_dim + 1) / 2 * k_ld_;
-  v_head_ = (n_kv + 1) / 2 * v_ld_;
+  if (amx_) {
+    // K as 16-key slices over head_dim inputs; V as 16-column slices over the keys, zero-padded
+    // to a multiple of 32 keys (the probabilities are padded with zeros to match).
+    keys_ = round_up(n_kv, 32);
+    k_head_ = (n_kv + 15) / 16 * amx::slice_words(head_dim);
+    v_head_ = head_dim / 16 * amx::slice_words(keys_);
+  } else {
+    keys_ = round_up(n_kv, 2);
+    k_ld_ = round_up(n_kv, 16);
+    v_ld_ = round_up(head_dim, 16);
+    k_head_ = (head_dim + 1) / 2 * k_ld_;
+    v_head_ = keys_ / 2 * v_ld_;
+  }
   k_.resize(static_cast<size_t>(k_head_ * n_kv_heads));
-  v_.resize(static_cast<size_t>(v_head_ * n_kv_heads));
+  v_.assign(static_cast<size_t>(v_head_ * n_kv_heads), 0);
   const int64_t ld = int64_t{n_kv_heads} * head_dim;
   pool.parallel_for(static_cast<size_t>(2 * n_kv_heads), [&](int, size_t b, size_t e) {
     for (size_t task = b; task < e; ++task) {
       const int h = static_cast<int>(task / 2);
-      if (task % 2 == 0)
-        avx512bf16::pack_columns_bf16(k + h * head_dim, ld, n_kv, head_dim, k_ld_, k_.data() + h * k_head_);
-      else
-        avx512bf16::pack_row_pairs_bf16(v + h * head_dim, ld, n_kv, head_dim, v_ld_, v_.data() + h * v_head_);
+      const float* kh = k + h * head_dim;
+      const float* vh = v + h * head_dim;
+      uint32_t* ko = k_.data() + h * k_head_;
+      uint32_t* vo = v_.data() + h * v_head_;
+      if (task % 2 == 0) {
+        if (amx_)
+          for (int64_t s = 0; s * 16 < n_kv; ++s)
+            avx512bf16::pack_columns_bf16(kh + 16 * s * ld, ld, std::min<int64_t>(16, n_kv - 16 * s), head_dim, 16,
+                                          ko + s * amx::slice_words(head_dim));
+        else
+          avx512bf16::pack_columns_bf16(kh, ld, n_kv, head_dim, k_ld_, ko);
+      } else {
+        if (amx_)
+          for (int c = 0; c < head_dim / 16; ++c)
+            avx512bf16::pack_row_pairs_bf16(vh + 16 * c, ld, n_kv, 16, 16, vo + c * amx::slice_words(keys_));
+        else
+          avx512bf16::pack_row_pairs_bf16(vh, ld, n_kv, head_dim, v_ld_, vo);
+      }
     }
   });
 }
 
 void Bf16Attention::scores(const float* q, int64_t ldq, int64_t rows, int kv_head, float scale,
                            float* s, int64_t width) const {
-  uint16_t* qb = thread_buffer<uint16_t>(rows * head_dim_, 0);
+  uint16_t* qb = thread_buffer<uint16_t>(round_up(rows, 16) * head_dim_, 0);
   for (int64_t r = 0; r < rows; ++r) avx512bf16::round_to_bf16(q + r * ldq, head_dim_, qb + r * head_dim_);
-  avx512bf16::gemm_bf16(qb, head_dim_, rows, head_dim_, k_.data() + kv_head * k_head_, k_ld_, n_kv_,
-                        nullptr, scale, false, s, width);
+  const uint32_t* kh = k_.data() + kv_head * k_head_;
+  if (amx_)
+    amx::gemm_rows(qb, head_dim_, rows, head_dim_, kh, n_kv_, scale, s, width);
+  else
+    avx512bf16::gemm_bf16(qb, head_dim_, rows, head_dim_, kh, k_ld_, n_kv_, nullptr, scale, false, s, width);
 }
 
 void Bf16Attention::weighted_values(const float* p, int64_t width, int64_t rows, int kv_head,
                                     float* out, int64_t ldo) const {
-  uint16_t* pb = thread_buffer<uint16_t>(rows * n_kv_, 1);
-  for (int64_t r = 0; r < rows; ++r) avx512bf16::round_to_bf16(p + r * width, n_kv_, pb + r * n_kv_);
-  avx512bf16::gemm_bf16(pb, n_kv_, rows, n_kv_, v_.data() + kv_head * v_head_, v_ld_, head_dim_,
-                        nullptr, 1.0f, false, out, ldo);
+  uint16_t* pb = thread_buffer<uint16_t>(round_up(rows, 16) * keys_, 1);
+  for (int64_t r = 0; r < rows; ++r) {
+    avx512bf16::round_to_bf16(p + r * width, n_kv_, pb + r * keys_);
+    std::fill(pb + r * keys_ + n_kv_, pb + (r + 1) * keys_, uint16_t{0});
+  }
+  const uint32_t* vh = v_.data() + kv_head * v_head_;
+  if (amx_)
+    amx::gemm_rows(pb, keys_, rows, keys_, vh, head_dim_, 1.0f, out, ldo);
+  else
+    avx512bf16::gemm_bf16(pb, keys_, rows, n_kv_, vh, v_ld_, head_dim_, nullptr, 1.0f, false, out, ldo);
 }
 
 }  // namespace maskkv::cpu

@@ -17,7 +17,8 @@ void bf16_linear(ThreadPool& pool, const float* x, int64_t m, const uint16_t* w,
 
 // Attention products with operands rounded to bf16, for one call of Backend::attention: the
 // K and V of every KV head are packed once (pack), then each task of the caller computes its
-// score and output blocks.
+// score and output blocks. AMX tiles where the CPU has them and head_dim % 32 == 0, else
+// vdpbf16ps.
 class Bf16Attention {
  public:
   // k and v: n_kv rows of n_kv_heads * head_dim floats.
@@ -34,7 +35,10 @@ class Bf16Attention {
                        int64_t ldo) const;
 
  private:
-  int64_t n_kv_ = 0, head_dim_ = 0, k_ld_ = 0, v_ld_ = 0, k_head_ = 0, v_head_ = 0;
+  bool amx_ = false;
+  // keys_ = n_kv rounded up to 32 (AMX) or 2; k_ld_, v_ld_: column strides of the vdpbf16ps
+  // operands; k_head_, v_head_: words per head.
+  int64_t n_kv_ = 0, keys_ = 0, head_dim_ = 0, k_ld_ = 0, v_ld_ = 0, k_head_ = 0, v_head_ = 0;
   std::vector<uint32_t> k_, v_;
 };
 

@@ -91,7 +91,70 @@ void block(const uint16_t* a, int64_t lda, int64_t k, const uint32_t* b, int par
                        y + 16 * j * ldy + 16 * i, ldy);
 }
 
+// NT accumulator tiles: 16 rows of A times 16 * NT columns of B, over the whole reduction.
+template <int NT>
+void row_block(const uint16_t* a, int64_t lda, int rows, int64_t k, const uint32_t* b, int64_t cols,
+               float scale, float* c, int64_t ldc) {
+  _tile_zero(0);
+  if (NT > 1) _tile_zero(1);
+  if (NT > 2) _tile_zero(2);
+  if (NT > 3) _tile_zero(3);
+  const int64_t slice = slice_words(k);
+  for (int64_t kk = 0; kk < k; kk += 32) {
+    _tile_loadd(4, a + kk, lda * 2);
+    const uint32_t* bp = b + kk * 8;
+    _tile_loadd(6, bp, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    if (NT > 1) {
+      _tile_loadd(7, bp + slice, 64);
+      _tile_dpbf16ps(1, 4, 7);
+    }
+    if (NT > 2) {
+      _tile_loadd(6, bp + 2 * slice, 64);
+      _tile_dpbf16ps(2, 4, 6);
+    }
+    if (NT > 3) {
+      _tile_loadd(7, bp + 3 * slice, 64);
+      _tile_dpbf16ps(3, 4, 7);
+    }
+  }
+  alignas(64) float out[4][256];
+  _tile_stored(0, out[0], 64);
+  if (NT > 1) _tile_stored(1, out[1], 64);
+  if (NT > 2) _tile_stored(2, out[2], 64);
+  if (NT > 3) _tile_stored(3, out[3], 64);
+  const __m512 vscale = _mm512_set1_ps(scale);
+  for (int j = 0; j < NT; ++j) {
+    const int64_t left = cols - 16 * j;
+    const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+    for (int r = 0; r < rows; ++r)
+      _mm512_mask_storeu_ps(c + r * ldc + 16 * j, m, _mm512_mul_ps(_mm512_load_ps(out[j] + 16 * r), vscale));
+  }
+}
+
 }  // namespace
+
+void gemm_rows(const uint16_t* a, int64_t lda, int64_t rows, int64_t k, const uint32_t* b,
+               int64_t cols, float scale, float* c, int64_t ldc) {
+  static const TileConfig config;
+  _tile_loadconfig(&config);
+  for (int64_t r = 0; r < rows; r += 16) {
+    const int nr = static_cast<int>(rows - r < 16 ? rows - r : 16);
+    for (int64_t t = 0; t < cols; t += 64) {
+      const int64_t nc = cols - t < 64 ? cols - t : 64;
+      const uint16_t* ar = a + r * lda;
+      const uint32_t* bt = b + t / 16 * slice_words(k);
+      float* ct = c + r * ldc + t;
+      switch ((nc + 15) / 16) {
+        case 1: row_block<1>(ar, lda, nr, k, bt, nc, scale, ct, ldc); break;
+        case 2: row_block<2>(ar, lda, nr, k, bt, nc, scale, ct, ldc); break;
+        case 3: row_block<3>(ar, lda, nr, k, bt, nc, scale, ct, ldc); break;
+        default: row_block<4>(ar, lda, nr, k, bt, nc, scale, ct, ldc); break;
+      }
+    }
+  }
+  _tile_release();
+}
 
 void gemm(const uint16_t* a, int64_t lda, int64_t rows_a, int64_t k, const uint32_t* b, int parts,
           int64_t part_stride, int64_t cols_b, const float* row_bias, float* y, int64_t ldy) {

@@ -19,4 +19,10 @@ inline int64_t slice_words(int64_t k) { return k / 2 * 16; }
 void gemm(const uint16_t* a, int64_t lda, int64_t rows_a, int64_t k, const uint32_t* b, int parts,
           int64_t part_stride, int64_t cols_b, const float* row_bias, float* y, int64_t ldy);
 
+// c[r * ldc + t] = scale * sum_i A[r][i] * B[t][i] for r < rows, t < cols: A bf16 row-major
+// (row stride lda; rows up to the next multiple of 16 must be readable, their values unused),
+// B one operand of 16-column slices as for gemm. Needs k % 32 == 0.
+void gemm_rows(const uint16_t* a, int64_t lda, int64_t rows, int64_t k, const uint32_t* b,
+               int64_t cols, float scale, float* c, int64_t ldc);
+
 }  // namespace maskkv::cpu::amx
