@@ -13,6 +13,17 @@ namespace maskkv::cpu::amx {
 
 namespace {
 
+// Tile loads and stores with a 64-bit stride register: the intrinsics pass the stride as `long`,
+// which is 32 bits on Windows and does not assemble there.
+#define MASKKV_TILE_LOAD(tile, base, stride)                                                     \
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #tile ::"r"(static_cast<const void*>(base)),    \
+                   "r"(static_cast<int64_t>(stride))                                            \
+                   : "memory")
+#define MASKKV_TILE_STORE(tile, base, stride)                                                    \
+  __asm__ volatile("tilestored %%tmm" #tile ", (%0,%1,1)" ::"r"(static_cast<void*>(base)),      \
+                   "r"(static_cast<int64_t>(stride))                                            \
+                   : "memory")
+
 // Palette 1, tiles 0-7 all 16 rows of 64 bytes: 0-3 accumulators (16 weight rows x 16 columns of
 // f32), 4-5 weight rows (16 x 32 bf16), 6-7 packed columns (16 pairs x 16 columns).
 struct alignas(64) TileConfig {
@@ -68,12 +79,12 @@ void block(const uint16_t* a, int64_t lda, int64_t k, const uint32_t* b, int par
   if (NA > 1 && NB > 1) _tile_zero(3);
   const int64_t a_stride = lda * 2, slice = slice_words(k);
   for (int64_t kk = 0; kk < k; kk += 32) {
-    _tile_loadd(4, a + kk, a_stride);
-    if (NA > 1) _tile_loadd(5, a + 16 * lda + kk, a_stride);
+    MASKKV_TILE_LOAD(4, a + kk, a_stride);
+    if (NA > 1) MASKKV_TILE_LOAD(5, a + 16 * lda + kk, a_stride);
     for (int part = 0; part < parts; ++part) {
       const uint32_t* bp = b + part * part_stride + kk * 8;
-      _tile_loadd(6, bp, 64);
-      if (NB > 1) _tile_loadd(7, bp + slice, 64);
+      MASKKV_TILE_LOAD(6, bp, 64);
+      if (NB > 1) MASKKV_TILE_LOAD(7, bp + slice, 64);
       _tile_dpbf16ps(0, 4, 6);
       if (NB > 1) _tile_dpbf16ps(1, 4, 7);
       if (NA > 1) _tile_dpbf16ps(2, 5, 6);
@@ -81,10 +92,10 @@ void block(const uint16_t* a, int64_t lda, int64_t k, const uint32_t* b, int par
     }
   }
   alignas(64) float c[4][256];
-  _tile_stored(0, c[0], 64);
-  if (NB > 1) _tile_stored(1, c[1], 64);
-  if (NA > 1) _tile_stored(2, c[2], 64);
-  if (NA > 1 && NB > 1) _tile_stored(3, c[3], 64);
+  MASKKV_TILE_STORE(0, c[0], 64);
+  if (NB > 1) MASKKV_TILE_STORE(1, c[1], 64);
+  if (NA > 1) MASKKV_TILE_STORE(2, c[2], 64);
+  if (NA > 1 && NB > 1) MASKKV_TILE_STORE(3, c[3], 64);
   for (int i = 0; i < NA; ++i)
     for (int j = 0; j < NB; ++j)
       store_transposed(c[2 * i + j], cols - 16 * j, row_bias ? row_bias + 16 * i : nullptr,
@@ -101,28 +112,28 @@ void row_block(const uint16_t* a, int64_t lda, int rows, int64_t k, const uint32
   if (NT > 3) _tile_zero(3);
   const int64_t slice = slice_words(k);
   for (int64_t kk = 0; kk < k; kk += 32) {
-    _tile_loadd(4, a + kk, lda * 2);
+    MASKKV_TILE_LOAD(4, a + kk, lda * 2);
     const uint32_t* bp = b + kk * 8;
-    _tile_loadd(6, bp, 64);
+    MASKKV_TILE_LOAD(6, bp, 64);
     _tile_dpbf16ps(0, 4, 6);
     if (NT > 1) {
-      _tile_loadd(7, bp + slice, 64);
+      MASKKV_TILE_LOAD(7, bp + slice, 64);
       _tile_dpbf16ps(1, 4, 7);
     }
     if (NT > 2) {
-      _tile_loadd(6, bp + 2 * slice, 64);
+      MASKKV_TILE_LOAD(6, bp + 2 * slice, 64);
       _tile_dpbf16ps(2, 4, 6);
     }
     if (NT > 3) {
-      _tile_loadd(7, bp + 3 * slice, 64);
+      MASKKV_TILE_LOAD(7, bp + 3 * slice, 64);
       _tile_dpbf16ps(3, 4, 7);
     }
   }
   alignas(64) float out[4][256];
-  _tile_stored(0, out[0], 64);
-  if (NT > 1) _tile_stored(1, out[1], 64);
-  if (NT > 2) _tile_stored(2, out[2], 64);
-  if (NT > 3) _tile_stored(3, out[3], 64);
+  MASKKV_TILE_STORE(0, out[0], 64);
+  if (NT > 1) MASKKV_TILE_STORE(1, out[1], 64);
+  if (NT > 2) MASKKV_TILE_STORE(2, out[2], 64);
+  if (NT > 3) MASKKV_TILE_STORE(3, out[3], 64);
   const __m512 vscale = _mm512_set1_ps(scale);
   for (int j = 0; j < NT; ++j) {
     const int64_t left = cols - 16 * j;

@@ -1,8 +1,10 @@
 #include "backend/cpu/cpu_features.h"
 
 #include <cpuid.h>
+#if defined(__linux__)
 #include <sys/syscall.h>
 #include <unistd.h>
+#endif
 
 #include <cstdint>
 #include <cstdlib>
