@@ -171,7 +171,7 @@ TEST(Bf16Kernels, EnvironmentSelectsKernels) {
   }
   ScopedEnv unset(nullptr);
   EXPECT_EQ(cpu::bf16_kernels_from_env(),
-            cpu::has_avx512_bf16() ? cpu::Bf16Kernels::accurate : cpu::Bf16Kernels::portable);
+            cpu::has_amx_bf16() ? cpu::Bf16Kernels::accurate : cpu::Bf16Kernels::portable);
 }
 
 TEST(Bf16Kernels, BackendUsesTheSelectedKernels) {

@@ -1,7 +1,7 @@
 // The CPU backend: GEMMs through OpenBLAS (single-threaded calls, parallelised here over column
 // tiles so that bf16/f16 weights are converted tile by tile on the fly, never as a whole), or,
-// for bf16 weights on CPUs with AVX512-BF16, through the kernels of bf16_gemm.h (chosen in
-// cpu_features.h); vectorised element-wise kernels on a thread pool.
+// for bf16 weights on CPUs with AMX or AVX512-BF16, through the kernels of bf16_gemm.h (chosen
+// in cpu_features.h); vectorised element-wise kernels on a thread pool.
 #include <cblas.h>
 
 #include <algorithm>
