@@ -1,6 +1,7 @@
 // The CPU backend: GEMMs through OpenBLAS (single-threaded calls, parallelised here over column
-// tiles so that bf16/f16 weights are converted tile by tile on the fly, never as a whole), and
-// vectorised element-wise kernels on a thread pool.
+// tiles so that bf16/f16 weights are converted tile by tile on the fly, never as a whole), or,
+// for bf16 weights on CPUs with AMX or AVX512-BF16, through the kernels of bf16_gemm.h (chosen
+// in cpu_features.h); vectorised element-wise kernels on a thread pool.
 #include <cblas.h>
 
 #include <algorithm>
@@ -12,6 +13,8 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/address_space.h"
+#include "backend/cpu/bf16_gemm.h"
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/vec_math.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -31,7 +34,8 @@ class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int n_threads)
       : pool_(n_threads > 0 ? n_threads : ThreadPool::hardware_threads()),
-        scratch_(pool_.size()) {
+        scratch_(pool_.size()),
+        bf16_(cpu::bf16_kernels_from_env()) {
     // All parallelism is ours: BLAS calls run single-threaded inside our tasks.
     openblas_set_num_threads(1);
     // Each pool thread will make OpenBLAS allocate a work buffer, and OpenBLAS retries a failed
@@ -88,6 +92,9 @@ class CpuBackend final : public Backend {
               float* y) override {
     const int64_t n = w.rows, k = w.cols;
     if (m == 0 || n == 0) return;
+    if (w.dtype == DType::bf16 && bf16_ != cpu::Bf16Kernels::portable)
+      return cpu::bf16_linear(pool_, x, m, static_cast<const uint16_t*>(w.data), n, k, bias,
+                              bf16_ == cpu::Bf16Kernels::fast, y);
     // One contiguous column chunk per task, converted once and multiplied in one sgemm call:
     // OpenBLAS packs x once per call, so few large calls beat many small ones. Chunks are
     // capped so that a converted chunk stays a few MiB.
@@ -175,6 +182,12 @@ class CpuBackend final : public Backend {
                  const ScoreRequest* scores, int n_scores) override {
     const int group = n_heads / n_kv_heads;
     const int ldq = n_heads * head_dim, ldkv = n_kv_heads * head_dim;
+    // In `fast` mode the products run on bf16 copies of K and V, packed once per call (per
+    // calling thread: sessions sharing this backend may call concurrently).
+    const bool bf16 = bf16_ == cpu::Bf16Kernels::fast;
+    thread_local cpu::Bf16Attention packed_here;
+    cpu::Bf16Attention& packed = packed_here;  // the caller's, also inside the pool's threads
+    if (bf16) packed.pack(pool_, k, v, n_kv, n_kv_heads, head_dim);
     // Per-thread accumulators for the score requests, reduced after the parallel loop.
     std::vector<std::vector<float>> acc;
     if (n_scores > 0) {
@@ -185,10 +198,13 @@ class CpuBackend final : public Backend {
       const int kvh = h / group;
       const int64_t width = n_kv;
       s.resize(static_cast<size_t>(nr * width));
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nr),
-                  static_cast<int>(n_kv), head_dim, 1.0f / std::sqrt(float(head_dim)),
-                  q + r0 * ldq + h * head_dim, ldq, k + kvh * head_dim, ldkv, 0.0f, s.data(),
-                  static_cast<int>(width));
+      if (bf16)
+        packed.scores(q + r0 * ldq + h * head_dim, ldq, nr, kvh, 1.0f / std::sqrt(float(head_dim)), s.data(), width);
+      else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nr),
+                    static_cast<int>(n_kv), head_dim, 1.0f / std::sqrt(float(head_dim)),
+                    q + r0 * ldq + h * head_dim, ldq, k + kvh * head_dim, ldkv, 0.0f, s.data(),
+                    static_cast<int>(width));
       float inv_sum[kAttentionRows];
       for (int64_t r = 0; r < nr; ++r) inv_sum[r] = 1.0f / exp_row(s.data() + r * width, width);
       for (int i = 0; i < n_scores; ++i) {
@@ -201,9 +217,12 @@ class CpuBackend final : public Backend {
         }
       }
       float* o = out + r0 * ldq + h * head_dim;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nr), head_dim,
-                  static_cast<int>(n_kv), 1.0f, s.data(), static_cast<int>(width),
-                  v + kvh * head_dim, ldkv, 0.0f, o, ldq);
+      if (bf16)
+        packed.weighted_values(s.data(), width, nr, kvh, o, ldq);
+      else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nr), head_dim,
+                    static_cast<int>(n_kv), 1.0f, s.data(), static_cast<int>(width),
+                    v + kvh * head_dim, ldkv, 0.0f, o, ldq);
       scale_rows(o, nr, ldq, head_dim, inv_sum);
     });
     for (int i = 0; i < n_scores; ++i)
@@ -329,6 +348,7 @@ class CpuBackend final : public Backend {
 
   ThreadPool pool_;
   std::vector<std::vector<float>> scratch_;
+  const cpu::Bf16Kernels bf16_;
   std::atomic<uint64_t> in_use_{0}, peak_{0};
 };
 
