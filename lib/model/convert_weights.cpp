@@ -16,12 +16,18 @@ namespace maskkv {
 namespace {
 
 // Gives the whole pages inside [p, p + bytes) of a read-only file mapping back to the kernel;
-// a later read faults them in from the file again.
+// a later read faults them in from the file again. Where there is no madvise (the Windows
+// build's mmap shim) the pages stay until the system reclaims them.
 void release_pages(const void* p, size_t bytes) {
+#ifdef MADV_DONTNEED
   static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
   const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+#else
+  (void)p;
+  (void)bytes;
+#endif
 }
 
 class Converter {
