@@ -17,7 +17,7 @@ const char* kUsage =
     "  FILE holds JSON lines: {\"prompt\": TEXT} or {\"prompt_ids\": [ids]} (or a bare JSON string)\n"
     "  --gen-length N   masks appended to each prompt, as at generation time (default 32)\n"
     "  --limit N        use at most N samples\n"
-    "  --threads N --backend auto|cpu|cuda\n";
+    "  --threads N --backend auto|cpu|cuda --weight-type auto|bf16|q8_0|q4_0\n";
 
 std::vector<int32_t> sample_ids(const maskkv_model* model, const nlohmann::json& j, const std::string& where) {
   if (j.is_string()) return cli::tokenize_prompt(model, j.get<std::string>(), cli::ChatSpec{});
@@ -38,7 +38,7 @@ std::vector<int32_t> sample_ids(const maskkv_model* model, const nlohmann::json&
 
 int cmd_calibrate(int argc, char** argv) {
   return cli::run_command("calibrate", [&] {
-    cli::Args args({"model", "data", "out", "gen-length", "limit", "threads", "backend"}, {"help"});
+    cli::Args args({"model", "data", "out", "gen-length", "limit", "threads", "backend", "weight-type"}, {"help"});
     args.parse(argc, argv);
     if (args.has("help")) {
       std::fputs(kUsage, stdout);
@@ -47,7 +47,7 @@ int cmd_calibrate(int argc, char** argv) {
     for (const char* required : {"model", "data", "out"})
       if (!args.has(required)) throw cli::UsageError(std::string("--") + required + " is required");
     const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
-    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
+    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args), cli::weight_type_option(args));
 
     std::ifstream in(args.str("data"));
     if (!in) throw cli::Failure("cannot open --data " + args.str("data"));

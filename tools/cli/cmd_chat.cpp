@@ -67,7 +67,7 @@ int cmd_chat(int argc, char** argv) {
     chat.enabled = true;
     maskkv_generate_options opts = cli::read_generate_options(args);
     const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
-    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
+    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args), cli::weight_type_option(args));
     cli::ProfileHandle profile(m.model, args.has("profile"), args.has("profile") ? args.str("profile") : "");
     if (profile.profile) opts.profile = profile.profile;
     maskkv_model_info info;

@@ -48,7 +48,7 @@ int cmd_generate(int argc, char** argv) {
     const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
     const std::string text_prompt = cli::has_text_prompt(args) ? cli::read_text_prompt(args) : "";
     const bool quiet = args.has("quiet");
-    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
+    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args), cli::weight_type_option(args));
 
     cli::ProfileHandle profile(m.model, args.has("profile"), args.has("profile") ? args.str("profile") : "");
     if (profile.profile) opts.profile = profile.profile;

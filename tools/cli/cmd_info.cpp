@@ -8,15 +8,24 @@
 namespace {
 
 const char* kUsage =
-    "usage: maskkv info --model DIR [--json] [--backend auto|cpu|cuda] [--threads N]\n";
+    "usage: maskkv info --model DIR [--json] [--backend auto|cpu|cuda] [--threads N]\n"
+    "                   [--weight-type auto|bf16|q8_0|q4_0]\n";
 
-const char* dtype_name(int d) { return d == MASKKV_DTYPE_BF16 ? "bf16" : d == MASKKV_DTYPE_F16 ? "f16" : "f32"; }
+const char* dtype_name(int d) {
+  switch (d) {
+    case MASKKV_DTYPE_BF16: return "bf16";
+    case MASKKV_DTYPE_F16: return "f16";
+    case MASKKV_DTYPE_Q8_0: return "q8_0";
+    case MASKKV_DTYPE_Q4_0: return "q4_0";
+    default: return "f32";
+  }
+}
 
 }  // namespace
 
 int cmd_info(int argc, char** argv) {
   return cli::run_command("info", [&] {
-    cli::Args args({"model", "backend", "threads"}, {"json", "help"});
+    cli::Args args({"model", "backend", "threads", "weight-type"}, {"json", "help"});
     args.parse(argc, argv);
     if (args.has("help")) {
       std::fputs(kUsage, stdout);
@@ -24,7 +33,7 @@ int cmd_info(int argc, char** argv) {
     }
     if (!args.has("model")) throw cli::UsageError("--model is required");
     const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, 0);
-    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args));
+    cli::ModelHandle m(args.str("model"), backend, cli::thread_option(args), cli::weight_type_option(args));
     maskkv_model_info info;
     info.size = sizeof(info);
     cli::check(maskkv_model_get_info(m.model, &info), "reading model information");

@@ -7,7 +7,7 @@ namespace cli {
 std::set<std::string> generate_option_names() {
   return {"gen-length", "steps", "block-length", "sampler", "remasking", "alg", "alg-temp",
           "temperature", "top-p", "top-k", "cfg-scale", "threshold", "factor", "seed", "backend",
-          "threads", "rope-scaling", "policy", "budget", "profile", "prompt-refresh",
+          "threads", "weight-type", "rope-scaling", "policy", "budget", "profile", "prompt-refresh",
           "response-refresh", "rho", "alpha", "beta", "window", "pool-kernel", "kv-memory-limit"};
 }
 
@@ -34,6 +34,7 @@ const char* const kGenerateOptionsHelp =
     "  --window N --pool-kernel N  SnapKV family (32, 7)\n"
     "  --kv-memory-limit BYTES     refuse a generation whose K/V cache could exceed it\n"
     "  --seed S --backend auto|cpu|cuda --threads N\n"
+    "  --weight-type auto|bf16|q8_0|q4_0   convert the linear weights at load (q8_0/q4_0: CPU only)\n"
     "Options that would have no effect (top-k with the LLaDA sampler, a budget with policy none, ...)\n"
     "are refused with the reason.\n";
 
