@@ -1,6 +1,8 @@
 // Models loaded with their linear weights converted (Q8_0, Q4_0, bf16): which tensors change,
 // that logits stay close to the stored weights' logits, and that generation runs end to end.
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
@@ -60,8 +62,8 @@ TEST(QuantizedModel, LogitsStayCloseToStoredWeights) {
   for (const char* fixture : {"models/llada_f32", "models/dream_f32", "models/llada_bf16"}) {
     auto base = load(fixture, WeightType::as_stored);
     std::vector<int32_t> ids;
-    for (int i = 0; i < 100; ++i) ids.push_back((i * 37 + 5) % 300);
-    // Few rows take the int8 kernels, many rows (the whole 100-row pass, every row read) the
+    for (int i = 0; i < 200; ++i) ids.push_back((i * 37 + 5) % 300);
+    // Few rows take the int8 kernels, many rows (the whole 200-row pass, every row read) the
     // dequantizing path: check both.
     std::vector<int64_t> all(ids.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
@@ -71,9 +73,12 @@ TEST(QuantizedModel, LogitsStayCloseToStoredWeights) {
       const auto q4 = load(fixture, WeightType::q4_0)->logits(ids, rows, 1.0);
       const auto b16 = load(fixture, WeightType::bf16)->logits(ids, rows, 1.0);
       EXPECT_LT(rel_rms(q8, want), 0.03) << fixture;
-      EXPECT_LT(rel_rms(q4, want), 0.25) << fixture;
+      // Random fixture weights: 4 bits leave about 1/8 of a value per step, compounded over layers.
+      EXPECT_LT(rel_rms(q4, want), 0.4) << fixture;
       EXPECT_LT(rel_rms(b16, want), 0.02) << fixture;
       EXPECT_GT(rel_rms(q4, want), rel_rms(q8, want)) << fixture << ": 4 bits cannot beat 8";
+      std::printf("%s rows=%zu rel. RMS logit error: q8_0 %.4f q4_0 %.4f bf16 %.4f\n", fixture, rows.size(),
+                  rel_rms(q8, want), rel_rms(q4, want), rel_rms(b16, want));
     }
   }
 }

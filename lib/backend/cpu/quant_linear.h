@@ -10,9 +10,10 @@
 
 namespace maskkv::cpu {
 
-// Most activation rows for which linear() takes the int8 path (measured in bench_ops: above it,
-// dequantizing tiles and OpenBLAS sgemm win).
-constexpr int64_t kQuantGemmMaxRows = 64;
+// Most activation rows for which linear() takes the int8 path: bench/bench_quant_gemm
+// --crossover on a Zen 4 (AVX512-VNNI) measured the int8 path ahead of dequantize + OpenBLAS
+// sgemm up to 128 rows and level with it at 256 (docs/performance-cpu.md).
+constexpr int64_t kQuantGemmMaxRows = 128;
 
 // y[m, n] = x[m, k] W^T (+ bias), W a block-quantized WeightView (cols a multiple of 32).
 void quant_linear(ThreadPool& pool, const float* x, int64_t m, const WeightView& w, const float* bias,
