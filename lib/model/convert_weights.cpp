@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <limits>
 #include <vector>
 
 #include "core/error.h"
@@ -46,16 +48,21 @@ class Converter {
     uint8_t* dst = out.get();
     const int64_t cols = v->cols;
     const DType from = v->dtype;
+    // The first non-finite value (flat index), reported after the loop: the pool's workers must
+    // not throw.
+    std::atomic<int64_t> first_bad{std::numeric_limits<int64_t>::max()};
     pool_.parallel_for(static_cast<size_t>(v->rows), [&](int tid, size_t b, size_t e) {
       std::vector<float>& row = scratch_[tid];
       row.resize(static_cast<size_t>(cols));
       for (size_t r = b; r < e; ++r) {
         convert_to_f32(from, src + r * in_row, row.data(), row.size());
         const int64_t bad = first_non_finite(DType::f32, row.data(), row.size());
-        if (bad >= 0)
-          fail(Code::format, what + " holds a non-finite value (NaN or Inf) at index " +
-                                 std::to_string(static_cast<int64_t>(r) * cols + bad) + "; it cannot be converted to " +
-                                 dtype_name(to_));
+        if (bad >= 0) {
+          int64_t at = static_cast<int64_t>(r) * cols + bad, seen = first_bad.load();
+          while (at < seen && !first_bad.compare_exchange_weak(seen, at)) {
+          }
+          return;
+        }
         if (to_ == DType::bf16) {
           auto* o = reinterpret_cast<uint16_t*>(dst + r * out_row);
           for (int64_t j = 0; j < cols; ++j) o[j] = f32_to_bf16(row[j]);
@@ -64,6 +71,9 @@ class Converter {
         }
       }
     });
+    if (first_bad.load() != std::numeric_limits<int64_t>::max())
+      fail(Code::format, what + " holds a non-finite value (NaN or Inf) at index " + std::to_string(first_bad.load()) +
+                             "; it cannot be converted to " + dtype_name(to_));
     release_pages(src, in_row * static_cast<size_t>(v->rows));
     w_.bytes = w_.bytes - std::min<uint64_t>(w_.bytes, in_row * v->rows) + out_row * v->rows;
     v->dtype = to_;

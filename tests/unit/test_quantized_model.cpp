@@ -8,6 +8,7 @@
 
 #include "core/quantize.h"
 #include "engine/session.h"
+#include "io/safetensors.h"
 #include "model/model.h"
 #include "test_util.h"
 
@@ -110,5 +111,28 @@ TEST(QuantizedModel, UnknownWeightTypeIsRefused) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::invalid_argument);
     EXPECT_NE(std::string(e.what()).find("weight type"), std::string::npos) << e.what();
+  }
+}
+
+TEST(QuantizedModel, NonFiniteWeightIsRefusedNamingTheMatrix) {
+  // A NaN in a projection: converting reads every value, so the load refuses it (with the
+  // weights as stored it would only surface as NaN logits).
+  testutil::TempDir dir;
+  testutil::copy_model("llada_f32", dir.path());
+  const std::string path = dir.file("model.safetensors");
+  std::string bytes = testutil::read_file(path);
+  const auto tensors = parse_safetensors(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "x");
+  const TensorInfo& t = tensors.at("model.transformer.blocks.1.up_proj.weight");
+  const size_t at = static_cast<size_t>(t.data - reinterpret_cast<const uint8_t*>(bytes.data())) + 4 * 100;
+  const float nan = std::nanf("");
+  std::memcpy(&bytes[at], &nan, 4);
+  testutil::write_file(path, bytes);
+  for (WeightType wt : {WeightType::q8_0, WeightType::q4_0, WeightType::bf16}) {
+    ModelOptions o;
+    o.backend = BackendKind::cpu;
+    o.n_threads = 2;
+    o.weight_type = wt;
+    testutil::expect_error([&] { Model::load(dir.path(), o); }, Code::format,
+                           "layer 1 projection 'up' holds a non-finite value (NaN or Inf) at index 100");
   }
 }
