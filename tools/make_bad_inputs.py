@@ -654,7 +654,11 @@ class Catalogue:
                 ("mopt-threads-negative", {"n_threads": -4}, "MASKKV_ERR_INVALID_ARGUMENT", "n_threads = -4",
                  "negative threads"),
                 ("mopt-size-small", {"size": 4}, "MASKKV_ERR_INVALID_ARGUMENT", "maskkv_model_options.size = 4",
-                 "a truncated struct")]:
+                 "a truncated struct"),
+                ("mopt-weight-type-unknown", {"weight_type": 9}, "MASKKV_ERR_INVALID_ARGUMENT",
+                 "weight_type = 9 is not a MASKKV_WEIGHT_TYPE_* value", "a weight type past the last"),
+                ("mopt-weight-type-negative", {"weight_type": -1}, "MASKKV_ERR_INVALID_ARGUMENT",
+                 "weight_type = -1 is not a MASKKV_WEIGHT_TYPE_* value", "a negative weight type")]:
             self.case(name, "maskkv_model_load", status, message, path="ok-llada", model_options=mo, note=note)
 
     def tokenizer_growth_cases(self, tok_case):
