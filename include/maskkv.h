@@ -86,17 +86,28 @@ enum {
   MASKKV_BACKEND_CUDA = 2
 };
 
+/* What the loader does with the linear weights (every layer's projections and the LM head;
+ * the token embedding and the norms stay as stored). See docs/quantization.md. */
+enum {
+  MASKKV_WEIGHT_TYPE_AUTO = 0, /* as stored in the file */
+  MASKKV_WEIGHT_TYPE_BF16 = 1, /* converted to bf16 (F32/F16 files; BF16 stays as is) */
+  MASKKV_WEIGHT_TYPE_Q8_0 = 2, /* quantized to ggml's Q8_0 blocks at load; CPU backend only */
+  MASKKV_WEIGHT_TYPE_Q4_0 = 3  /* quantized to ggml's Q4_0 blocks at load; CPU backend only */
+};
+
 typedef struct maskkv_model_options {
   uint32_t size;     /* sizeof(maskkv_model_options) */
   int32_t backend;   /* MASKKV_BACKEND_*; default AUTO */
   int32_t n_threads; /* CPU threads, 0 to 1024; 0 = one per core (default) */
+  int32_t weight_type; /* MASKKV_WEIGHT_TYPE_*; default AUTO */
 } maskkv_model_options;
 
 MASKKV_API void maskkv_model_default_options(maskkv_model_options* options);
 
 /* Loads a Hugging Face model directory: config.json plus model.safetensors, or sharded
  * model-*.safetensors with model.safetensors.index.json (F32, BF16 or F16). Weights are
- * memory-mapped and stay in their file dtype. A tokenizer in the directory is loaded too.
+ * memory-mapped and stay in their file dtype unless options->weight_type converts the linear
+ * weights at load. A tokenizer in the directory is loaded too.
  * `directory` may also name a LLaDA or Dream GGUF file (llama.cpp's format, recognised by its
  * magic; F32/F16/BF16 tensors memory-mapped, Q8_0/Q4_0/Q4_K/Q6_K dequantized to f32, the
  * tokenizer from its metadata; see docs/gguf.md). options may be NULL for defaults. */
@@ -130,7 +141,13 @@ typedef struct maskkv_model_info {
   uint64_t weight_bytes;
 } maskkv_model_info;
 
-enum { MASKKV_DTYPE_F32 = 0, MASKKV_DTYPE_BF16 = 1, MASKKV_DTYPE_F16 = 2 };
+enum {
+  MASKKV_DTYPE_F32 = 0,
+  MASKKV_DTYPE_BF16 = 1,
+  MASKKV_DTYPE_F16 = 2,
+  MASKKV_DTYPE_Q8_0 = 3, /* ggml's Q8_0 blocks (34 bytes per 32 values) */
+  MASKKV_DTYPE_Q4_0 = 4  /* ggml's Q4_0 blocks (18 bytes per 32 values) */
+};
 
 MASKKV_API maskkv_status maskkv_model_get_info(const maskkv_model* model, maskkv_model_info* info);
 

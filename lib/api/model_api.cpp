@@ -9,6 +9,15 @@
 
 using namespace maskkv;
 
+// The ABI's numbers are the engine's enums.
+static_assert(static_cast<int>(DType::q8_0) == MASKKV_DTYPE_Q8_0 && static_cast<int>(DType::q4_0) == MASKKV_DTYPE_Q4_0 &&
+                  static_cast<int>(DType::bf16) == MASKKV_DTYPE_BF16 && static_cast<int>(DType::f16) == MASKKV_DTYPE_F16,
+              "MASKKV_DTYPE_* must equal DType");
+static_assert(static_cast<int>(WeightType::q8_0) == MASKKV_WEIGHT_TYPE_Q8_0 &&
+                  static_cast<int>(WeightType::q4_0) == MASKKV_WEIGHT_TYPE_Q4_0 &&
+                  static_cast<int>(WeightType::bf16) == MASKKV_WEIGHT_TYPE_BF16,
+              "MASKKV_WEIGHT_TYPE_* must equal WeightType");
+
 extern "C" {
 
 MASKKV_API void maskkv_model_default_options(maskkv_model_options* o) {
@@ -17,6 +26,7 @@ MASKKV_API void maskkv_model_default_options(maskkv_model_options* o) {
   o->size = sizeof(*o);
   o->backend = MASKKV_BACKEND_AUTO;
   o->n_threads = 0;
+  o->weight_type = MASKKV_WEIGHT_TYPE_AUTO;
 }
 
 MASKKV_API maskkv_status maskkv_model_load(const char* directory,
@@ -36,6 +46,10 @@ MASKKV_API maskkv_status maskkv_model_load(const char* directory,
       fail(Code::invalid_argument, "n_threads = " + std::to_string(o.n_threads) + " must be in [0, " +
                                        std::to_string(kMaxThreads) + "] (0 = one per core)");
     mo.n_threads = o.n_threads;
+    if (o.weight_type < MASKKV_WEIGHT_TYPE_AUTO || o.weight_type > MASKKV_WEIGHT_TYPE_Q4_0)
+      fail(Code::invalid_argument,
+           "weight_type = " + std::to_string(o.weight_type) + " is not a MASKKV_WEIGHT_TYPE_* value");
+    mo.weight_type = static_cast<WeightType>(o.weight_type);
     auto handle = std::make_unique<maskkv_model>();
     handle->impl = Model::load(directory, mo);
     const bool gguf = is_gguf_file(directory);

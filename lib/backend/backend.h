@@ -18,7 +18,8 @@
 
 namespace maskkv {
 
-// A row-major matrix [rows, cols] in its storage dtype (a Linear weight is [out, in]).
+// A row-major matrix [rows, cols] in its storage dtype (a Linear weight is [out, in]); in a
+// block dtype (Q8_0, Q4_0) each row is cols / 32 blocks (dtype_row_bytes).
 struct WeightView {
   DType dtype = DType::f32;
   const void* data = nullptr;

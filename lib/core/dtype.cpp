@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include "core/quantize.h"
+
 namespace maskkv {
 
 const char* dtype_name(DType t) {
@@ -9,6 +11,8 @@ const char* dtype_name(DType t) {
     case DType::f32: return "F32";
     case DType::bf16: return "BF16";
     case DType::f16: return "F16";
+    case DType::q8_0: return "Q8_0";
+    case DType::q4_0: return "Q4_0";
   }
   return "?";
 }
@@ -22,6 +26,8 @@ void convert_to_f32(DType t, const void* src, float* dst, size_t n) {
     std::memcpy(dst, src, n * sizeof(float));
     return;
   }
+  if (t == DType::q8_0) return dequantize_row_q8_0(src, dst, static_cast<int64_t>(n));
+  if (t == DType::q4_0) return dequantize_row_q4_0(src, dst, static_cast<int64_t>(n));
   const uint16_t* s = static_cast<const uint16_t*>(src);
   if (t == DType::bf16) {
     for (; i + 8 <= n; i += 8) {

@@ -1,4 +1,6 @@
 // Storage dtypes of weights and their conversion to f32 (activations are always f32 on CPU).
+// f32/bf16/f16 are element types; q8_0/q4_0 are ggml's block formats (core/quant_blocks.h),
+// whose rows are a whole number of 32-value blocks.
 #pragma once
 
 #include <cstddef>
@@ -8,9 +10,17 @@
 
 namespace maskkv {
 
-enum class DType : int { f32 = 0, bf16 = 1, f16 = 2 };
+enum class DType : int { f32 = 0, bf16 = 1, f16 = 2, q8_0 = 3, q4_0 = 4 };
 
+// Bytes per element of an element dtype (not meaningful for block dtypes: use dtype_row_bytes).
 inline size_t dtype_size(DType t) { return t == DType::f32 ? 4 : 2; }
+inline bool dtype_is_block(DType t) { return t == DType::q8_0 || t == DType::q4_0; }
+// Bytes of a row of n values; for a block dtype n must be a multiple of 32.
+inline size_t dtype_row_bytes(DType t, int64_t n) {
+  if (t == DType::q8_0) return static_cast<size_t>(n / 32) * 34;
+  if (t == DType::q4_0) return static_cast<size_t>(n / 32) * 18;
+  return static_cast<size_t>(n) * dtype_size(t);
+}
 const char* dtype_name(DType t);
 
 inline float bf16_to_f32(uint16_t h) {
@@ -32,7 +42,8 @@ inline uint16_t f32_to_bf16(float f) {
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
 
-// dst[i] = float(src[i]) for n elements of dtype t (vectorised where the CPU allows).
+// dst[i] = float(src[i]) for n elements of dtype t (vectorised where the CPU allows); for a
+// block dtype src starts at a block and n is a multiple of 32.
 void convert_to_f32(DType t, const void* src, float* dst, size_t n);
 
 }  // namespace maskkv

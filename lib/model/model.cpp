@@ -59,6 +59,12 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
   m->spec_ = parse_model_spec(m->checkpoint_->config(), gguf ? directory + " (metadata)" : directory + "/config.json");
   m->host_weights_ = bind_weights(m->spec_, *m->checkpoint_, options.scan_all_weights);
   m->backend_ = make_backend(options.backend, options.n_threads);
+  if ((options.weight_type == WeightType::q8_0 || options.weight_type == WeightType::q4_0) &&
+      !m->backend_->host_memory())
+    fail(Code::unsupported, std::string("weight type ") + weight_type_name(options.weight_type) +
+                                " runs on the CPU backend only (the CUDA backend has no quantized kernels); "
+                                "use backend 'cpu' or weight type 'auto'/'bf16'");
+  m->host_weights_ = convert_weights(m->host_weights_, options.weight_type, options.n_threads);
   m->weights_ = place_weights(m->spec_, m->host_weights_, *m->backend_);
   m->backend_->set_compute_dtype(m->host_weights_.dtype);
   m->fingerprint_ = fingerprint_of(m->spec_, *m->checkpoint_);

@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "io/checkpoint.h"
+#include "model/convert_weights.h"
 #include "model/model_spec.h"
 #include "model/weights.h"
 
@@ -20,6 +21,9 @@ struct ModelOptions {
   int n_threads = 0;  // 0 = one per core
   // Scan every tensor for NaN/Inf at load (bind_weights; norms and biases are always checked).
   bool scan_all_weights = false;
+  // The linear weights' type in memory (model/convert_weights.h); as_stored keeps the file's.
+  // The block types run on the CPU backend only.
+  WeightType weight_type = WeightType::as_stored;
 };
 
 // The backend for a kind: auto picks CUDA when this build has it and a device is present.

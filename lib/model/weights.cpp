@@ -177,7 +177,7 @@ Weights place_weights(const ModelSpec& s, const Weights& host, Backend& be) {
   if (be.host_memory()) return host;
   const int64_t d = s.d_model, q = int64_t(s.n_heads) * s.head_dim, kv = int64_t(s.n_kv_heads) * s.head_dim;
   auto matrix = [&be](WeightView v) {
-    v.data = be.resident(v.data, static_cast<size_t>(v.rows * v.cols) * dtype_size(v.dtype));
+    v.data = be.resident(v.data, static_cast<size_t>(v.rows) * dtype_row_bytes(v.dtype, v.cols));
     return v;
   };
   auto vec = [&be](const float* p, int64_t n) {

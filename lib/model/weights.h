@@ -29,10 +29,13 @@ struct Weights {
   WeightView lm_head;  // [vocab, d_model]
   const float* final_norm = nullptr;
   std::vector<LayerWeights> layers;
-  DType dtype = DType::f32;  // of the projection weights
+  DType dtype = DType::f32;  // of the projection weights (after any conversion at load)
   uint64_t bytes = 0;        // bytes of all bound tensors as stored
   // The host f32 copies the vector pointers of a bound (host) set address.
   std::shared_ptr<std::deque<std::vector<float>>> host_vectors;
+  // Matrices converted at load (model/convert_weights.h) that views point into; empty when
+  // every view addresses the memory map.
+  std::shared_ptr<std::deque<std::unique_ptr<uint8_t[]>>> converted;
 };
 
 // Binds every tensor the spec needs, checking presence, shape and dtype; throws Error(format)

@@ -84,6 +84,17 @@ def test_info_json():
     assert out["special_ids"]["mask"] == 310
 
 
+@pytest.mark.parametrize("weight_type", ["q8_0", "q4_0", "bf16"])
+def test_weight_type_converts_at_load_and_generates(weight_type):
+    info = json.loads(run("info", "--model", LLADA, "--backend", "cpu", "--weight-type", weight_type, "--json").stdout)
+    assert info["weight_dtype"] == weight_type
+    stored = json.loads(run("info", "--model", LLADA, "--json").stdout)
+    assert info["weight_bytes"] < stored["weight_bytes"]  # f32 fixture: every type is smaller
+    out = json.loads(run("generate", "--model", LLADA, "--prompt-ids", "1,2,3", "--gen-length", "16", "--steps", "8",
+                         "--block-length", "8", "--backend", "cpu", "--weight-type", weight_type, "--json").stdout)
+    assert len(out["tokens"]) == 16 and 310 not in out["tokens"]
+
+
 @pytest.mark.parametrize("args,code,needle", [
     (["generate", "--model", LLADA, "--prompt-ids", "1", "--gen-lenght", "8"], 2, "unknown option '--gen-lenght'"),
     (["generate", "--model", LLADA], 2, "exactly one of --prompt, --prompt-file and --prompt-ids"),
@@ -113,6 +124,9 @@ def test_info_json():
     (["tokenize"], 2, "give one of --model DIR and --tokenizer FILE"),
     (["detokenize", "--model", LLADA, "--tokenizer", "x"], 2, "give one of --model DIR and --tokenizer FILE"),
     (["detokenize", "--model", LLADA, "--add-special"], 2, "unknown option '--add-special'"),
+    (["generate", "--model", LLADA, "--prompt-ids", "1", "--weight-type", "q3_k"], 2, "--weight-type must be one of"),
+    (["generate", "--model", LLADA, "--prompt-ids", "1", "--weight-type", "q8_0", "--backend", "cuda"], 1,
+     "backend 'cuda' requested"),
     (["frobnicate"], 2, "unknown command"),
 ])
 def test_errors_exit_with_a_message_naming_the_problem(args, code, needle):

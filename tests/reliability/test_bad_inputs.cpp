@@ -145,6 +145,7 @@ maskkv_status run_case(const json& c, std::string* message) {
       if (o.contains("size")) mo.size = o["size"];
       if (o.contains("backend")) mo.backend = o["backend"];
       if (o.contains("n_threads")) mo.n_threads = o["n_threads"];
+      if (o.contains("weight_type")) mo.weight_type = o["weight_type"];
     }
     maskkv_model* m = reinterpret_cast<maskkv_model*>(&mo);  // must be overwritten
     record(maskkv_model_load(path.c_str(), &mo, &m));

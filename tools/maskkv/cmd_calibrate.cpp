@@ -18,7 +18,7 @@ const char* kUsage =
     "  FILE holds JSON lines: {\"prompt\": TEXT} or {\"prompt_ids\": [ids]} (or a bare JSON string)\n"
     "  --gen-length N   masks appended to each prompt, as at generation time (default 32)\n"
     "  --limit N        use at most N samples\n"
-    "  --threads N --backend auto|cpu|cuda\n";
+    "  --threads N --backend auto|cpu|cuda --weight-type auto|bf16|q8_0|q4_0\n";
 
 std::vector<int32_t> sample_ids(const maskkv_model* model, const nlohmann::json& j, const std::string& where) {
   if (j.is_string()) return cli::tokenize_prompt(model, j.get<std::string>(), cli::ChatSpec{});

@@ -9,9 +9,18 @@
 namespace {
 
 const char* kUsage =
-    "usage: maskkv info --model DIR [--json] [--backend auto|cpu|cuda] [--threads N]\n";
+    "usage: maskkv info --model DIR [--json] [--backend auto|cpu|cuda] [--threads N]\n"
+    "                   [--weight-type auto|bf16|q8_0|q4_0]\n";
 
-const char* dtype_name(int d) { return d == MASKKV_DTYPE_BF16 ? "bf16" : d == MASKKV_DTYPE_F16 ? "f16" : "f32"; }
+const char* dtype_name(int d) {
+  switch (d) {
+    case MASKKV_DTYPE_BF16: return "bf16";
+    case MASKKV_DTYPE_F16: return "f16";
+    case MASKKV_DTYPE_Q8_0: return "q8_0";
+    case MASKKV_DTYPE_Q4_0: return "q4_0";
+    default: return "f32";
+  }
+}
 
 }  // namespace
 

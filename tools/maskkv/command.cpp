@@ -4,7 +4,7 @@
 
 namespace cli {
 
-std::set<std::string> model_option_names() { return {"model", "backend", "threads"}; }
+std::set<std::string> model_option_names() { return {"model", "backend", "threads", "weight-type"}; }
 
 std::optional<Args> parse_command(int argc, char** argv, std::set<std::string> options,
                                   std::set<std::string> flags, const std::string& usage,
@@ -23,7 +23,7 @@ std::optional<Args> parse_command(int argc, char** argv, std::set<std::string> o
 
 ModelHandle open_model(const Args& args) {
   const int backend = args.choice("backend", {"auto", "cpu", "cuda"}, MASKKV_BACKEND_AUTO);
-  return ModelHandle(args.str("model"), backend, thread_option(args));
+  return ModelHandle(args.str("model"), backend, thread_option(args), weight_type_option(args));
 }
 
 }  // namespace cli

@@ -12,7 +12,7 @@
 
 namespace cli {
 
-// --model, --backend and --threads, which every model command takes.
+// --model, --backend, --threads and --weight-type, which every model command takes.
 std::set<std::string> model_option_names();
 
 // Parses argv with these options and switches (--help/-h is always one). For --help, prints
@@ -22,7 +22,8 @@ std::optional<Args> parse_command(int argc, char** argv, std::set<std::string> o
                                   std::set<std::string> flags, const std::string& usage,
                                   const std::vector<std::string>& required = {"model"});
 
-// The model of --model on --backend auto|cpu|cuda with --threads (0 = one per core, to 1024).
+// The model of --model on --backend auto|cpu|cuda with --threads (0 = one per core, to 1024),
+// its linear weights converted at load as --weight-type auto|bf16|q8_0|q4_0 says.
 ModelHandle open_model(const Args& args);
 
 }  // namespace cli

@@ -32,11 +32,12 @@ inline void check_begin(maskkv_status status) {
 // Owns a loaded model.
 struct ModelHandle {
   maskkv_model* model = nullptr;
-  ModelHandle(const std::string& dir, int backend, int threads) {
+  ModelHandle(const std::string& dir, int backend, int threads, int weight_type = MASKKV_WEIGHT_TYPE_AUTO) {
     maskkv_model_options o;
     maskkv_model_default_options(&o);
     o.backend = backend;
     o.n_threads = threads;
+    o.weight_type = weight_type;
     check(maskkv_model_load(dir.c_str(), &o, &model), "loading the model");
   }
   ~ModelHandle() { maskkv_model_free(model); }
@@ -85,5 +86,10 @@ namespace cli {
 
 // --threads: 0 (one per core) to 1024, the range include/maskkv.h gives n_threads.
 inline int thread_option(const Args& args) { return static_cast<int>(args.integer_in("threads", 0, 0, 1024)); }
+
+// --weight-type auto|bf16|q8_0|q4_0: MASKKV_WEIGHT_TYPE_* (the choices are in that order).
+inline int weight_type_option(const Args& args) {
+  return args.choice("weight-type", {"auto", "bf16", "q8_0", "q4_0"}, MASKKV_WEIGHT_TYPE_AUTO);
+}
 
 }  // namespace cli

@@ -101,7 +101,7 @@ T load(const maskkv_generate_options& o, const Row& r) {
 }  // namespace
 
 std::set<std::string> generate_option_names() {
-  std::set<std::string> names{"backend", "threads"};
+  std::set<std::string> names{"backend", "threads", "weight-type"};
   for (const Row& r : rows())
     if (r.info.type != MASKKV_OPTION_BOOL) names.insert(r.flag);
   return names;
@@ -123,6 +123,8 @@ std::string generate_options_help() {
   }
   out += help_line("  --backend auto|cpu|cuda", "where the model runs (default auto)");
   out += help_line("  --threads N", "CPU threads, 0 = one per core (default 0)");
+  out += help_line("  --weight-type auto|bf16|q8_0|q4_0",
+                   "convert the linear weights at load; q8_0/q4_0 on the CPU only (default auto)");
   out +=
       "Options that would have no effect (top-k with the LLaDA sampler, a budget with policy none, ...)\n"
       "are refused with the reason.\n";

@@ -12,8 +12,8 @@
 
 namespace cli {
 
-// Options that take a value, and switches, read by read_generate_options (plus --backend and
-// --threads, which the model takes).
+// Options that take a value, and switches, read by read_generate_options (plus --backend,
+// --threads and --weight-type, which the model takes).
 std::set<std::string> generate_option_names();
 std::set<std::string> generate_flag_names();
 // The help lines for them, one per option with its default.

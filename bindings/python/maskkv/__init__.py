@@ -42,7 +42,7 @@ __all__ = [
     "Family", "FormatError", "Generation", "InternalError", "InvalidArgumentError", "IoError",
     "Model", "ModelInfo", "NotFoundError", "OutOfMemoryError", "OutOfRangeError", "Policy",
     "Profile", "Remasking", "Sampler", "Session", "Stats", "Status", "Step", "Tokenizer",
-    "UnsupportedError", "capi", "policy_from_name", "policy_name", "status_name", "version",
+    "UnsupportedError", "WeightType", "capi", "policy_from_name", "policy_name", "status_name", "version",
     "version_number",
 ]
 
@@ -80,6 +80,16 @@ class DType(enum.IntEnum):
     F32 = capi.MASKKV_DTYPE_F32
     BF16 = capi.MASKKV_DTYPE_BF16
     F16 = capi.MASKKV_DTYPE_F16
+    Q8_0 = capi.MASKKV_DTYPE_Q8_0
+    Q4_0 = capi.MASKKV_DTYPE_Q4_0
+
+
+class WeightType(enum.IntEnum):
+    """What loading does with the linear weights (docs/quantization.md)."""
+    AUTO = capi.MASKKV_WEIGHT_TYPE_AUTO
+    BF16 = capi.MASKKV_WEIGHT_TYPE_BF16
+    Q8_0 = capi.MASKKV_WEIGHT_TYPE_Q8_0
+    Q4_0 = capi.MASKKV_WEIGHT_TYPE_Q4_0
 
 
 class Sampler(enum.IntEnum):
@@ -603,7 +613,8 @@ class Model(_Native):
     """A loaded model directory (config.json + safetensors, optional tokenizer).
 
     ``backend``: "auto", "cpu" or "cuda" (or a :class:`Backend`); ``threads``: CPU threads, 0 for
-    one per core. A model is immutable and may be shared by threads. Use it as a context manager
+    one per core; ``weight_type``: "auto" (as stored), "bf16", "q8_0" or "q4_0" (or a
+    :class:`WeightType`) converts the linear weights at load (q8_0/q4_0 on the CPU backend only). A model is immutable and may be shared by threads. Use it as a context manager
     or call :meth:`close`; sessions and borrowed tokenizers keep the C model alive until they
     are closed too.
     """
@@ -611,10 +622,11 @@ class Model(_Native):
     _what = "model"
 
     def __init__(self, path: Union[str, os.PathLike], *, backend: Union[str, int] = "auto",
-                 threads: int = 0):
+                 threads: int = 0, weight_type: Union[str, int] = "auto"):
         opts = capi.maskkv_model_options()
         opts.backend = _enum_value(Backend, "backend", backend)
         opts.n_threads = int(threads)
+        opts.weight_type = _enum_value(WeightType, "weight_type", weight_type)
         self.path = os.fspath(path)
         st, handle = capi.maskkv_model_load(self.path, opts)
         _check(st)

@@ -111,6 +111,20 @@ def test_model_info(llada, dream):
     assert not llada.has_tokenizer
 
 
+@pytest.mark.parametrize("weight_type, dtype", [("q8_0", maskkv.DType.Q8_0), (maskkv.WeightType.Q4_0, maskkv.DType.Q4_0),
+                                                ("bf16", maskkv.DType.BF16)])
+def test_weight_type_converts_at_load(weight_type, dtype):
+    with maskkv.Model(LLADA, backend="cpu", threads=1, weight_type=weight_type) as m:
+        assert m.info.weight_dtype is dtype
+        out = m.generate([1, 2, 3], gen_length=16, block_length=8)
+        assert len(out.tokens) == 16 and 310 not in out.tokens
+
+
+def test_weight_type_unknown_is_refused():
+    with pytest.raises(maskkv.InvalidArgumentError, match="weight_type"):
+        maskkv.Model(LLADA, backend="cpu", weight_type="q3_k")
+
+
 def test_generate_returns_tokens_and_stats(llada):
     out = llada.generate([1, 2, 3], gen_length=16, block_length=8)
     assert isinstance(out.tokens, np.ndarray) and out.tokens.dtype == np.int32

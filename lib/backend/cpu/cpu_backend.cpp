@@ -15,6 +15,7 @@
 #include "backend/cpu/address_space.h"
 #include "backend/cpu/bf16_gemm.h"
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/quant_linear.h"
 #include "backend/cpu/vec_math.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -95,6 +96,7 @@ class CpuBackend final : public Backend {
     if (w.dtype == DType::bf16 && bf16_ != cpu::Bf16Kernels::portable)
       return cpu::bf16_linear(pool_, x, m, static_cast<const uint16_t*>(w.data), n, k, bias,
                               bf16_ == cpu::Bf16Kernels::fast, y);
+    if (dtype_is_block(w.dtype) && m <= cpu::kQuantGemmMaxRows) return cpu::quant_linear(pool_, x, m, w, bias, y);
     // One contiguous column chunk per task, converted once and multiplied in one sgemm call:
     // OpenBLAS packs x once per call, so few large calls beat many small ones. Chunks are
     // capped so that a converted chunk stays a few MiB.
@@ -113,7 +115,7 @@ class CpuBackend final : public Backend {
           wt = static_cast<const float*>(w.data) + c0 * k;
         } else {
           auto& buf = scratch(tid, nc * k);
-          const uint8_t* src = static_cast<const uint8_t*>(w.data) + c0 * k * dtype_size(w.dtype);
+          const uint8_t* src = static_cast<const uint8_t*>(w.data) + c0 * dtype_row_bytes(w.dtype, k);
           convert_to_f32(w.dtype, src, buf.data(), static_cast<size_t>(nc * k));
           wt = buf.data();
         }
@@ -129,10 +131,10 @@ class CpuBackend final : public Backend {
 
   void embed(const int32_t* ids, int64_t m, const WeightView& table, float* y) override {
     const int64_t d = table.cols;
-    const size_t es = dtype_size(table.dtype);
+    const size_t row_bytes = dtype_row_bytes(table.dtype, d);
     pool_.parallel_for(m, [&](int, size_t b, size_t e) {
       for (size_t i = b; i < e; ++i) {
-        const uint8_t* row = static_cast<const uint8_t*>(table.data) + ids[i] * d * es;
+        const uint8_t* row = static_cast<const uint8_t*>(table.data) + ids[i] * row_bytes;
         convert_to_f32(table.dtype, row, y + i * d, static_cast<size_t>(d));
       }
     });

@@ -141,6 +141,9 @@ class CudaBackend final : public Backend {
 
   void linear(const float* x, int64_t m, const WeightView& w, const float* bias, float* y) override {
     const int64_t n = w.rows, k = w.cols;
+    if (dtype_is_block(w.dtype))
+      fail(Code::unsupported, std::string("the CUDA backend has no kernels for ") + dtype_name(w.dtype) +
+                                  " weights; load the model on the CPU backend or with weight type bf16/auto");
     if (m == 0 || n == 0) return;
     Lock lock(*this);
     const float one = 1.0f, zero = 0.0f;

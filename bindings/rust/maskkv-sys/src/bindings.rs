@@ -42,18 +42,24 @@ pub const MASKKV_BACKEND_AUTO: _bindgen_ty_2 = 0;
 pub const MASKKV_BACKEND_CPU: _bindgen_ty_2 = 1;
 pub const MASKKV_BACKEND_CUDA: _bindgen_ty_2 = 2;
 pub type _bindgen_ty_2 = ::std::os::raw::c_uint;
+pub const MASKKV_WEIGHT_TYPE_AUTO: _bindgen_ty_3 = 0;
+pub const MASKKV_WEIGHT_TYPE_BF16: _bindgen_ty_3 = 1;
+pub const MASKKV_WEIGHT_TYPE_Q8_0: _bindgen_ty_3 = 2;
+pub const MASKKV_WEIGHT_TYPE_Q4_0: _bindgen_ty_3 = 3;
+pub type _bindgen_ty_3 = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct maskkv_model_options {
     pub size: u32,
     pub backend: i32,
     pub n_threads: i32,
+    pub weight_type: i32,
 }
 #[test]
 fn bindgen_test_layout_maskkv_model_options() {
     assert_eq!(
         ::std::mem::size_of::<maskkv_model_options>(),
-        12usize,
+        16usize,
         concat!("Size of: ", stringify!(maskkv_model_options))
     );
     assert_eq!(
@@ -112,6 +118,23 @@ fn bindgen_test_layout_maskkv_model_options() {
         );
     }
     test_field_n_threads();
+    fn test_field_weight_type() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<maskkv_model_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).weight_type) as usize - ptr as usize
+            },
+            12usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(maskkv_model_options),
+                "::",
+                stringify!(weight_type)
+            )
+        );
+    }
+    test_field_weight_type();
 }
 extern "C" {
     pub fn maskkv_model_default_options(options: *mut maskkv_model_options);
@@ -126,9 +149,9 @@ extern "C" {
 extern "C" {
     pub fn maskkv_model_free(model: *mut maskkv_model);
 }
-pub const MASKKV_FAMILY_LLADA: _bindgen_ty_3 = 1;
-pub const MASKKV_FAMILY_DREAM: _bindgen_ty_3 = 2;
-pub type _bindgen_ty_3 = ::std::os::raw::c_uint;
+pub const MASKKV_FAMILY_LLADA: _bindgen_ty_4 = 1;
+pub const MASKKV_FAMILY_DREAM: _bindgen_ty_4 = 2;
+pub type _bindgen_ty_4 = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct maskkv_model_info {
@@ -506,36 +529,38 @@ fn bindgen_test_layout_maskkv_model_info() {
     }
     test_field_weight_bytes();
 }
-pub const MASKKV_DTYPE_F32: _bindgen_ty_4 = 0;
-pub const MASKKV_DTYPE_BF16: _bindgen_ty_4 = 1;
-pub const MASKKV_DTYPE_F16: _bindgen_ty_4 = 2;
-pub type _bindgen_ty_4 = ::std::os::raw::c_uint;
+pub const MASKKV_DTYPE_F32: _bindgen_ty_5 = 0;
+pub const MASKKV_DTYPE_BF16: _bindgen_ty_5 = 1;
+pub const MASKKV_DTYPE_F16: _bindgen_ty_5 = 2;
+pub const MASKKV_DTYPE_Q8_0: _bindgen_ty_5 = 3;
+pub const MASKKV_DTYPE_Q4_0: _bindgen_ty_5 = 4;
+pub type _bindgen_ty_5 = ::std::os::raw::c_uint;
 extern "C" {
     pub fn maskkv_model_get_info(
         model: *const maskkv_model,
         info: *mut maskkv_model_info,
     ) -> maskkv_status;
 }
-pub const MASKKV_SAMPLER_AUTO: _bindgen_ty_5 = 0;
-pub const MASKKV_SAMPLER_LLADA: _bindgen_ty_5 = 1;
-pub const MASKKV_SAMPLER_DREAM: _bindgen_ty_5 = 2;
-pub type _bindgen_ty_5 = ::std::os::raw::c_uint;
-pub const MASKKV_REMASK_LOW_CONFIDENCE: _bindgen_ty_6 = 0;
-pub const MASKKV_REMASK_RANDOM: _bindgen_ty_6 = 1;
+pub const MASKKV_SAMPLER_AUTO: _bindgen_ty_6 = 0;
+pub const MASKKV_SAMPLER_LLADA: _bindgen_ty_6 = 1;
+pub const MASKKV_SAMPLER_DREAM: _bindgen_ty_6 = 2;
 pub type _bindgen_ty_6 = ::std::os::raw::c_uint;
-pub const MASKKV_ALG_ORIGIN: _bindgen_ty_7 = 0;
-pub const MASKKV_ALG_MASKGIT_PLUS: _bindgen_ty_7 = 1;
-pub const MASKKV_ALG_TOPK_MARGIN: _bindgen_ty_7 = 2;
-pub const MASKKV_ALG_ENTROPY: _bindgen_ty_7 = 3;
+pub const MASKKV_REMASK_LOW_CONFIDENCE: _bindgen_ty_7 = 0;
+pub const MASKKV_REMASK_RANDOM: _bindgen_ty_7 = 1;
 pub type _bindgen_ty_7 = ::std::os::raw::c_uint;
-pub const MASKKV_POLICY_NONE: _bindgen_ty_8 = 0;
-pub const MASKKV_POLICY_FULL: _bindgen_ty_8 = 1;
-pub const MASKKV_POLICY_MASKKV: _bindgen_ty_8 = 2;
-pub const MASKKV_POLICY_SNAPKV: _bindgen_ty_8 = 3;
-pub const MASKKV_POLICY_PYRAMIDKV: _bindgen_ty_8 = 4;
-pub const MASKKV_POLICY_SQUEEZEATTENTION: _bindgen_ty_8 = 5;
-pub const MASKKV_POLICY_ADAKV: _bindgen_ty_8 = 6;
+pub const MASKKV_ALG_ORIGIN: _bindgen_ty_8 = 0;
+pub const MASKKV_ALG_MASKGIT_PLUS: _bindgen_ty_8 = 1;
+pub const MASKKV_ALG_TOPK_MARGIN: _bindgen_ty_8 = 2;
+pub const MASKKV_ALG_ENTROPY: _bindgen_ty_8 = 3;
 pub type _bindgen_ty_8 = ::std::os::raw::c_uint;
+pub const MASKKV_POLICY_NONE: _bindgen_ty_9 = 0;
+pub const MASKKV_POLICY_FULL: _bindgen_ty_9 = 1;
+pub const MASKKV_POLICY_MASKKV: _bindgen_ty_9 = 2;
+pub const MASKKV_POLICY_SNAPKV: _bindgen_ty_9 = 3;
+pub const MASKKV_POLICY_PYRAMIDKV: _bindgen_ty_9 = 4;
+pub const MASKKV_POLICY_SQUEEZEATTENTION: _bindgen_ty_9 = 5;
+pub const MASKKV_POLICY_ADAKV: _bindgen_ty_9 = 6;
+pub type _bindgen_ty_9 = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct maskkv_profile {

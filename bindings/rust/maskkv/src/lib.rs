@@ -257,8 +257,25 @@ c_enum!(
     Family { Llada = sys::MASKKV_FAMILY_LLADA, Dream = sys::MASKKV_FAMILY_DREAM }
 );
 c_enum!(
-    /// `MASKKV_DTYPE_*`
-    DType { F32 = sys::MASKKV_DTYPE_F32, Bf16 = sys::MASKKV_DTYPE_BF16, F16 = sys::MASKKV_DTYPE_F16 }
+    /// `MASKKV_DTYPE_*` (`Q8_0`, `Q4_0`: ggml's block names)
+    #[allow(non_camel_case_types)]
+    DType {
+        F32 = sys::MASKKV_DTYPE_F32,
+        Bf16 = sys::MASKKV_DTYPE_BF16,
+        F16 = sys::MASKKV_DTYPE_F16,
+        Q8_0 = sys::MASKKV_DTYPE_Q8_0,
+        Q4_0 = sys::MASKKV_DTYPE_Q4_0
+    }
+);
+c_enum!(
+    /// `MASKKV_WEIGHT_TYPE_*`: the linear weights' type after load (docs/quantization.md).
+    #[allow(non_camel_case_types)]
+    WeightType {
+        Auto = sys::MASKKV_WEIGHT_TYPE_AUTO,
+        Bf16 = sys::MASKKV_WEIGHT_TYPE_BF16,
+        Q8_0 = sys::MASKKV_WEIGHT_TYPE_Q8_0,
+        Q4_0 = sys::MASKKV_WEIGHT_TYPE_Q4_0
+    }
 );
 c_enum!(
     /// `MASKKV_SAMPLER_*`; `Auto` is the model family's own.
@@ -417,13 +434,19 @@ pub struct ModelOptions {
     pub backend: Backend,
     /// CPU threads; 0 = one per core.
     pub n_threads: i32,
+    /// Converts the linear weights at load (Q8_0/Q4_0 run on the CPU backend only).
+    pub weight_type: WeightType,
 }
 
 impl Default for ModelOptions {
     fn default() -> Self {
         let mut o: sys::maskkv_model_options = unsafe { std::mem::zeroed() };
         unsafe { sys::maskkv_model_default_options(&mut o) };
-        ModelOptions { backend: Backend::from_code(o.backend).unwrap_or(Backend::Auto), n_threads: o.n_threads }
+        ModelOptions {
+            backend: Backend::from_code(o.backend).unwrap_or(Backend::Auto),
+            n_threads: o.n_threads,
+            weight_type: WeightType::from_code(o.weight_type).unwrap_or(WeightType::Auto),
+        }
     }
 }
 
@@ -574,6 +597,7 @@ impl Model {
         unsafe { sys::maskkv_model_default_options(&mut o) };
         o.backend = options.backend.code();
         o.n_threads = options.n_threads;
+        o.weight_type = options.weight_type.code();
         let mut out = ptr::null_mut();
         check(unsafe { sys::maskkv_model_load(dir.as_ptr(), &o, &mut out) })?;
         NonNull::new(out)

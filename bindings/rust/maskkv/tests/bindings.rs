@@ -5,14 +5,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use maskkv::{
     ChatOptions,     Alg, Backend, Calibrator, ChatMessage, DType, Family, GenerateOptions, Model, ModelOptions,
-    Policy, Profile, Remasking, Sampler, Status, Tokenizer,
+    Policy, Profile, Remasking, Sampler, Status, Tokenizer, WeightType,
 };
 
 fn fixtures() -> PathBuf {
     PathBuf::from(std::env::var("MASKKV_FIXTURES").expect("MASKKV_FIXTURES"))
 }
 fn llada() -> Model {
-    Model::load_with(fixtures().join("models/llada_f32"), &ModelOptions { backend: Backend::Cpu, n_threads: 1 })
+    Model::load_with(fixtures().join("models/llada_f32"), &ModelOptions { backend: Backend::Cpu, n_threads: 1, ..Default::default() })
         .unwrap()
 }
 fn opts(gen_length: i32, block_length: i32) -> GenerateOptions<'static> {
@@ -57,6 +57,18 @@ fn model_info() {
     assert!(i.n_params > 0 && !m.has_tokenizer());
     let d = Model::load(fixtures().join("models/dream_bf16")).unwrap();
     assert_eq!(d.info().unwrap().family, Family::Dream);
+}
+
+#[test]
+fn quantized_weights_at_load() {
+    for (wt, dt) in [(WeightType::Q8_0, DType::Q8_0), (WeightType::Q4_0, DType::Q4_0)] {
+        let o = ModelOptions { backend: Backend::Cpu, n_threads: 1, weight_type: wt };
+        let m = Model::load_with(fixtures().join("models/llada_f32"), &o).unwrap();
+        assert_eq!(m.info().unwrap().weight_dtype, dt);
+        let g = m.generate(&[1, 2, 3], &opts(16, 8)).unwrap();
+        assert_eq!(g.tokens.len(), 16);
+        assert!(!g.tokens.contains(&310));
+    }
 }
 
 #[test]

@@ -6,7 +6,9 @@ import org.maskkv.capi.CapiConstants;
 public enum DType {
   F32(CapiConstants.MASKKV_DTYPE_F32),
   BF16(CapiConstants.MASKKV_DTYPE_BF16),
-  F16(CapiConstants.MASKKV_DTYPE_F16);
+  F16(CapiConstants.MASKKV_DTYPE_F16),
+  Q8_0(CapiConstants.MASKKV_DTYPE_Q8_0),
+  Q4_0(CapiConstants.MASKKV_DTYPE_Q4_0);
 
   private final int code;
 

@@ -37,10 +37,18 @@ public final class Model extends Handle {
 
   /** nThreads: CPU threads, 0 for one per core. */
   public static Model load(Path directory, Backend backend, int nThreads) {
+    return load(directory, backend, nThreads, WeightType.AUTO);
+  }
+
+  /**
+   * weightType converts the linear weights at load (Q8_0 and Q4_0 run on the CPU backend only).
+   */
+  public static Model load(Path directory, Backend backend, int nThreads, WeightType weightType) {
     maskkv_model_options o = new maskkv_model_options();
     try {
       o.setBackend(backend.code());
       o.setN_threads(nThreads);
+      o.setWeight_type(weightType.code());
       long[] out = new long[1];
       Maskkv.check(Capi.maskkv_model_load(directory.toString(), o, out));
       return new Model(new NativeRef(out[0], Capi::maskkv_model_free), directory);

@@ -133,6 +133,18 @@ class MaskkvTest {
   }
 
   @Test
+  void weightTypeConvertsAtLoad() {
+    for (WeightType t : new WeightType[] {WeightType.Q8_0, WeightType.Q4_0}) {
+      try (Model m = Model.load(LLADA, Backend.CPU, 1, t)) {
+        assertEquals(t == WeightType.Q8_0 ? DType.Q8_0 : DType.Q4_0, m.info().weightDtype());
+        Generation g = m.generate(new int[] {1, 2, 3}, opts(16, 8));
+        assertEquals(16, g.tokens().length);
+        assertTrue(Arrays.stream(g.tokens()).noneMatch(x -> x == m.info().maskId()));
+      }
+    }
+  }
+
+  @Test
   void generateGivesTokensAndStats() {
     Generation g = llada.generate(new int[] {1, 2, 3}, opts(16, 8));
     assertEquals(16, g.tokens().length);

@@ -1,0 +1,162 @@
+// Quantized weights against bf16 in the CPU backend's linear, at the shapes of an 8B model
+// (4096x4096, 12288x4096, 4096x12288: [out, in]) and activation rows m = 1..64, plus the
+// crossover between the int8 kernels and dequantize + sgemm for many rows.
+//
+//   bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,4,...] [--crossover]
+//
+// Prints one table row per (shape, m): the median milliseconds of bf16, q8_0 and q4_0 linear,
+// measured in alternation (bf16, q8, q4, bf16, ...) so that load on a shared machine hits all
+// three alike, and the speedups over bf16. --crossover times, for m = 16..256, the int8 path
+// (cpu::quant_linear) against the dequantizing path (the backend's linear above
+// kQuantGemmMaxRows rows, forced through a view of more rows than the int8 limit).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cpu/quant_gemm.h"
+#include "backend/cpu/quant_linear.h"
+#include "core/dtype.h"
+#include "core/quantize.h"
+#include "core/thread_pool.h"
+
+using namespace maskkv;
+
+namespace {
+
+std::vector<float> random_vec(size_t n, uint32_t seed) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d(0.0f, 0.02f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+struct Weights3 {
+  std::vector<uint16_t> bf16;
+  std::vector<uint8_t> q8, q4;
+};
+
+Weights3 make_weights(int64_t n, int64_t k) {
+  Weights3 w;
+  w.bf16.resize(n * k);
+  w.q8.resize(dtype_row_bytes(DType::q8_0, k) * n);
+  w.q4.resize(dtype_row_bytes(DType::q4_0, k) * n);
+  std::vector<float> row;
+  for (int64_t j = 0; j < n; ++j) {
+    row = random_vec(k, static_cast<uint32_t>(j));
+    for (int64_t i = 0; i < k; ++i) w.bf16[j * k + i] = f32_to_bf16(row[i]);
+    quantize_row(DType::q8_0, row.data(), w.q8.data() + j * dtype_row_bytes(DType::q8_0, k), k);
+    quantize_row(DType::q4_0, row.data(), w.q4.data() + j * dtype_row_bytes(DType::q4_0, k), k);
+  }
+  return w;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 0, reps = 9;
+  bool crossover = false;
+  std::vector<int64_t> rows = {1, 2, 4, 8, 16, 32, 64};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--threads" && i + 1 < argc) {
+      threads = std::atoi(argv[++i]);
+    } else if (a == "--reps" && i + 1 < argc) {
+      reps = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--rows" && i + 1 < argc) {
+      rows.clear();
+      for (const char* p = argv[++i]; *p;) {
+        rows.push_back(std::strtoll(p, const_cast<char**>(&p), 10));
+        if (*p == ',') ++p;
+        else if (*p) { std::fprintf(stderr, "bench_quant_gemm: bad --rows\n"); return 2; }
+      }
+    } else if (a == "--crossover") {
+      crossover = true;
+    } else {
+      std::fprintf(stderr, "usage: bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,...] [--crossover]\n");
+      return 2;
+    }
+  }
+  auto be = make_cpu_backend(threads);
+  std::printf("# int8 kernel: %s; threads: %d; median of %d alternating runs\n", cpu::quant_gemm_best_name(),
+              be->n_threads(), reps);
+  const int64_t shapes[][2] = {{4096, 4096}, {12288, 4096}, {4096, 12288}};
+  if (!crossover) {
+    std::printf("%-12s %4s %10s %10s %10s %8s %8s %8s\n", "n x k", "m", "bf16 ms", "q8_0 ms", "q4_0 ms", "q8 x", "q4 x",
+                "q8 GB/s");
+    for (auto& s : shapes) {
+      const int64_t n = s[0], k = s[1];
+      Weights3 w = make_weights(n, k);
+      const WeightView vb{DType::bf16, w.bf16.data(), n, k}, v8{DType::q8_0, w.q8.data(), n, k},
+          v4{DType::q4_0, w.q4.data(), n, k};
+      for (int64_t m : rows) {
+        auto x = random_vec(m * k, 99);
+        std::vector<float> y(m * n);
+        std::vector<double> tb, t8, t4;
+        for (const WeightView* v : {&vb, &v8, &v4}) be->linear(x.data(), m, *v, nullptr, y.data());  // warm
+        for (int r = 0; r < reps; ++r) {
+          double t = now_ms();
+          be->linear(x.data(), m, vb, nullptr, y.data());
+          tb.push_back(now_ms() - t);
+          t = now_ms();
+          be->linear(x.data(), m, v8, nullptr, y.data());
+          t8.push_back(now_ms() - t);
+          t = now_ms();
+          be->linear(x.data(), m, v4, nullptr, y.data());
+          t4.push_back(now_ms() - t);
+        }
+        const double b = median(tb), q8 = median(t8), q4 = median(t4);
+        std::printf("%5ldx%-6ld %4ld %10.3f %10.3f %10.3f %8.2f %8.2f %8.1f\n", long(n), long(k), long(m), b, q8, q4,
+                    b / q8, b / q4, double(w.q8.size()) / (q8 * 1e6));
+        std::fflush(stdout);
+      }
+    }
+    return 0;
+  }
+  ThreadPool pool(be->n_threads());
+  std::printf("%-12s %4s %6s %12s %12s\n", "n x k", "m", "type", "int8 ms", "dequant ms");
+  for (auto& s : shapes) {
+    const int64_t n = s[0], k = s[1];
+    Weights3 w = make_weights(n, k);
+    for (int64_t m : {16, 32, 64, 96, 128, 256}) {
+      auto x = random_vec(m * k, 7);
+      std::vector<float> y(m * n);
+      for (DType t : {DType::q8_0, DType::q4_0}) {
+        const WeightView v{t, t == DType::q8_0 ? w.q8.data() : w.q4.data(), n, k};
+        std::vector<double> ti, td;
+        for (int r = 0; r < reps; ++r) {
+          double t0 = now_ms();
+          cpu::quant_linear(pool, x.data(), m, v, nullptr, y.data());
+          ti.push_back(now_ms() - t0);
+          // The dequantizing path: the backend's linear over more rows than the int8 limit, of
+          // which the first m are timed per row count (rows beyond are padding of zeros).
+          const int64_t mm = std::max<int64_t>(m, cpu::kQuantGemmMaxRows + 1);
+          std::vector<float> xx(mm * k, 0.0f), yy(mm * n);
+          std::copy(x.begin(), x.end(), xx.begin());
+          t0 = now_ms();
+          be->linear(xx.data(), mm, v, nullptr, yy.data());
+          td.push_back(now_ms() - t0);
+        }
+        std::printf("%5ldx%-6ld %4ld %6s %12.3f %12.3f\n", long(n), long(k), long(m), dtype_name(t), median(ti),
+                    median(td));
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}

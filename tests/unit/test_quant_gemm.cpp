@@ -1,0 +1,142 @@
+// The quantized GEMM kernels against the scalar reference (odd shapes, row tails m = 1..64,
+// column tails), against f32 arithmetic on the dequantized weights, and through the CPU
+// backend's linear on both of its paths (int8 for few rows, dequantize + sgemm for many).
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "backend/backend.h"
+#include "backend/cpu/quant_gemm.h"
+#include "backend/cpu/quant_linear.h"
+#include "core/dtype.h"
+#include "core/quant_blocks.h"
+#include "core/quantize.h"
+
+using namespace maskkv;
+using namespace maskkv::cpu;
+
+namespace {
+
+std::vector<float> random_values(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<uint8_t> quantize_matrix(DType t, const std::vector<float>& w, int64_t n, int64_t k) {
+  std::vector<uint8_t> out(dtype_row_bytes(t, k) * n);
+  for (int64_t j = 0; j < n; ++j) quantize_row(t, w.data() + j * k, out.data() + j * dtype_row_bytes(t, k), k);
+  return out;
+}
+
+struct Case {
+  DType dtype;
+  int64_t m, n, k;
+};
+
+// Runs fn on quantized activations of x [m, k] and weights W [n, k]; returns y [m, n].
+std::vector<float> run(QuantGemmFn fn, const Case& c, const std::vector<float>& x, const std::vector<uint8_t>& w,
+                       int64_t c0, int64_t c1) {
+  std::vector<uint8_t> q(c.m * c.k);
+  std::vector<float> d(c.m * (c.k / 32));
+  quantize_activations(x.data(), c.k, 0, c.m, q.data(), d.data());
+  std::vector<float> y(c.m * c.n, -12345.0f);
+  fn(QuantActivations{q.data(), d.data(), c.m, c.k}, QuantWeights{c.dtype, w.data(), c.k}, c0, c1, y.data(), c.n);
+  return y;
+}
+
+void expect_kernel_matches_reference(QuantGemmFn fn, const char* name) {
+  for (DType t : {DType::q8_0, DType::q4_0})
+    for (int64_t m : {1, 2, 3, 4, 5, 7, 8, 13, 31, 32, 33, 64})
+      for (auto [n, k] : {std::pair<int64_t, int64_t>{1, 32}, {3, 96}, {17, 160}, {64, 1024}, {33, 4096}}) {
+        const Case c{t, m, n, k};
+        const auto x = random_values(m * k, static_cast<uint32_t>(m * 131 + n * 7 + k));
+        const auto w = quantize_matrix(t, random_values(n * k, static_cast<uint32_t>(n + k)), n, k);
+        // A column range with odd ends, so that the paired-column kernels meet both tails.
+        const int64_t c0 = n > 2 ? 1 : 0, c1 = n;
+        const auto ref = run(quant_gemm_ref, c, x, w, c0, c1);
+        const auto got = run(fn, c, x, w, c0, c1);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            const float r = ref[i * n + j], g = got[i * n + j];
+            if (j < c0) {
+              ASSERT_EQ(g, -12345.0f) << name << ": wrote outside its columns";
+              continue;
+            }
+            // Exact integer dots; only the order of the f32 sums differs.
+            ASSERT_NEAR(g, r, 1e-4f * (1.0f + std::fabs(r)) * std::sqrt(float(k / 32)))
+                << name << " " << dtype_name(t) << " m=" << m << " n=" << n << " k=" << k << " at " << i << "," << j;
+          }
+      }
+}
+
+}  // namespace
+
+TEST(QuantGemm, Avx2MatchesReference) { expect_kernel_matches_reference(quant_gemm_avx2, "avx2"); }
+
+TEST(QuantGemm, VnniMatchesReference) {
+  if (!cpu_has_avx512_vnni()) GTEST_SKIP() << "this CPU has no AVX512-VNNI";
+  expect_kernel_matches_reference(quant_gemm_vnni, "vnni");
+}
+
+TEST(QuantGemm, ExtremeWeightBytesDoNotSaturate) {
+  // q = -128 (never written by the quantizer, but legal in a GGUF file) and full-scale activations:
+  // the 16-bit pair sums of the AVX2 path must not saturate.
+  const Case c{DType::q8_0, 3, 4, 64};
+  std::vector<uint8_t> w(dtype_row_bytes(DType::q8_0, c.k) * c.n);
+  for (size_t b = 0; b < w.size() / 34; ++b) {
+    w[b * 34] = 0x00;
+    w[b * 34 + 1] = 0x3C;  // d = 1
+    for (int j = 0; j < 32; ++j) w[b * 34 + 2 + j] = static_cast<uint8_t>(j % 2 ? 0x80 : 0x7F);
+  }
+  std::vector<float> x(c.m * c.k);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 2) ? -1.0f : 1.0f;
+  const auto ref = run(quant_gemm_ref, c, x, w, 0, c.n);
+  // Each pair contributes 127 * 127/127 + (-128) * (-1): per row 64 values -> 32 * (127 + 128).
+  for (float v : ref) EXPECT_NEAR(v, 32.0f * 255.0f, 0.5f);
+  for (QuantGemmFn fn : {quant_gemm_avx2, cpu_has_avx512_vnni() ? quant_gemm_vnni : quant_gemm_avx2}) {
+    const auto got = run(fn, c, x, w, 0, c.n);
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_FLOAT_EQ(got[i], ref[i]) << i;
+  }
+}
+
+TEST(QuantGemm, NonFiniteActivationGivesNaN) {
+  const Case c{DType::q8_0, 2, 2, 64};
+  auto x = random_values(c.m * c.k, 3);
+  x[40] = std::numeric_limits<float>::infinity();
+  const auto w = quantize_matrix(c.dtype, random_values(c.n * c.k, 4), c.n, c.k);
+  const auto y = run(quant_gemm_best(), c, x, w, 0, c.n);
+  EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1]));
+  EXPECT_TRUE(std::isfinite(y[2]) && std::isfinite(y[3]));
+}
+
+// Through the backend: y close to x times the dequantized weights in f32, on both paths.
+TEST(QuantGemm, BackendLinearOnBothPathsMatchesDequantizedF32) {
+  auto be = make_cpu_backend(2);
+  for (DType t : {DType::q8_0, DType::q4_0})
+    for (int64_t m : {int64_t{1}, int64_t{5}, kQuantGemmMaxRows, kQuantGemmMaxRows + 1, int64_t{150}}) {
+      const int64_t n = 70, k = 320;
+      const auto x = random_values(m * k, static_cast<uint32_t>(m));
+      const auto wq = quantize_matrix(t, random_values(n * k, 11), n, k);
+      std::vector<float> wf(n * k), bias(n);
+      convert_to_f32(t, wq.data(), wf.data(), wf.size());
+      for (int64_t j = 0; j < n; ++j) bias[j] = 0.1f * j;
+      std::vector<float> y(m * n);
+      be->linear(x.data(), m, WeightView{t, wq.data(), n, k}, bias.data(), y.data());
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double want = bias[j], mag = 0;
+          for (int64_t l = 0; l < k; ++l) {
+            want += double(x[i * k + l]) * wf[j * k + l];
+            mag += std::fabs(double(x[i * k + l]) * wf[j * k + l]);
+          }
+          // The int8 path quantizes activations (half a step of 1/127 of each block's max).
+          const double tol = m <= kQuantGemmMaxRows ? 0.01 * mag : 1e-4 * mag;
+          ASSERT_NEAR(y[i * n + j], want, tol + 1e-4) << dtype_name(t) << " m=" << m << " at " << i << "," << j;
+        }
+    }
+}
