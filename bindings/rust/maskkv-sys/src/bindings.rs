@@ -1126,13 +1126,13 @@ fn bindgen_test_layout_maskkv_generate_options() {
 extern "C" {
     pub fn maskkv_generate_default_options(options: *mut maskkv_generate_options);
 }
-pub const MASKKV_OPTION_INT: _bindgen_ty_9 = 0;
-pub const MASKKV_OPTION_UINT64: _bindgen_ty_9 = 1;
-pub const MASKKV_OPTION_FLOAT: _bindgen_ty_9 = 2;
-pub const MASKKV_OPTION_BOOL: _bindgen_ty_9 = 3;
-pub const MASKKV_OPTION_CHOICE: _bindgen_ty_9 = 4;
-pub const MASKKV_OPTION_PROFILE: _bindgen_ty_9 = 5;
-pub type _bindgen_ty_9 = ::std::os::raw::c_uint;
+pub const MASKKV_OPTION_INT: _bindgen_ty_10 = 0;
+pub const MASKKV_OPTION_UINT64: _bindgen_ty_10 = 1;
+pub const MASKKV_OPTION_FLOAT: _bindgen_ty_10 = 2;
+pub const MASKKV_OPTION_BOOL: _bindgen_ty_10 = 3;
+pub const MASKKV_OPTION_CHOICE: _bindgen_ty_10 = 4;
+pub const MASKKV_OPTION_PROFILE: _bindgen_ty_10 = 5;
+pub type _bindgen_ty_10 = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct maskkv_option_info {
