@@ -4,6 +4,7 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "core/quantize.h"
 
 namespace maskkv::ggml {
 
@@ -16,25 +17,6 @@ Block load(const uint8_t* p) {
   Block b;
   std::memcpy(&b, p, sizeof(Block));
   return b;
-}
-
-void q8_0(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, y += 32) {
-    const auto b = load<BlockQ8_0>(src + i * sizeof(BlockQ8_0));
-    const float d = f16_to_f32(b.d);
-    for (int j = 0; j < 32; ++j) y[j] = b.qs[j] * d;
-  }
-}
-
-void q4_0(const uint8_t* src, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, y += 32) {
-    const auto b = load<BlockQ4_0>(src + i * sizeof(BlockQ4_0));
-    const float d = f16_to_f32(b.d);
-    for (int j = 0; j < 16; ++j) {
-      y[j] = ((b.qs[j] & 0x0F) - 8) * d;
-      y[j + 16] = ((b.qs[j] >> 4) - 8) * d;
-    }
-  }
 }
 
 void q4_k(const uint8_t* src, float* y, int64_t nb) {
@@ -124,8 +106,8 @@ void to_f32(uint32_t id, const void* src, float* dst, int64_t n) {
     case Type::f32: std::memcpy(dst, p, static_cast<size_t>(n) * 4); return;
     case Type::f16: convert_to_f32(DType::f16, p, dst, static_cast<size_t>(n)); return;
     case Type::bf16: convert_to_f32(DType::bf16, p, dst, static_cast<size_t>(n)); return;
-    case Type::q8_0: q8_0(p, dst, nb); return;
-    case Type::q4_0: q4_0(p, dst, nb); return;
+    case Type::q8_0: dequantize_row_q8_0(p, dst, n); return;
+    case Type::q4_0: dequantize_row_q4_0(p, dst, n); return;
     case Type::q4_k: q4_k(p, dst, nb); return;
     case Type::q6_k: q6_k(p, dst, nb); return;
   }

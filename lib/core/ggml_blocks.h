@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/quant_blocks.h"
+
 namespace maskkv::ggml {
 
 // ggml_type ids (the values GGUF tensor infos carry).
@@ -23,16 +25,9 @@ enum class Type : uint32_t {
 // Elements per super-block of the K-quants.
 constexpr int kQK_K = 256;
 
-// Q8_0: 32 elements, y[j] = d * qs[j].
-struct BlockQ8_0 {
-  uint16_t d;  // f16
-  int8_t qs[32];
-};
-// Q4_0: 32 elements, y[j] = d * ((qs[j] & 15) - 8), y[j + 16] = d * ((qs[j] >> 4) - 8).
-struct BlockQ4_0 {
-  uint16_t d;  // f16
-  uint8_t qs[16];
-};
+// Q8_0 and Q4_0: maskkv's own block dtypes, defined once in core/quant_blocks.h.
+using maskkv::BlockQ4_0;
+using maskkv::BlockQ8_0;
 // Q4_K: 256 elements in 8 sub-blocks of 32, each with a 6-bit scale and a 6-bit min packed in
 // `scales`; y = d * scale * q - dmin * min, q a 4-bit value (qs: the low nibbles hold the first
 // 32 of each 64 elements, the high nibbles the next 32).
@@ -51,8 +46,6 @@ struct BlockQ6_K {
   uint16_t d;  // f16
 };
 
-static_assert(sizeof(BlockQ8_0) == 34, "ggml block_q8_0 is 34 bytes");
-static_assert(sizeof(BlockQ4_0) == 18, "ggml block_q4_0 is 18 bytes");
 static_assert(sizeof(BlockQ4_K) == 144, "ggml block_q4_K is 144 bytes");
 static_assert(sizeof(BlockQ6_K) == 210, "ggml block_q6_K is 210 bytes");
 
