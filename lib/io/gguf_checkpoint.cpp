@@ -135,18 +135,29 @@ void unpermute_rows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t row_b
                     src + static_cast<size_t>(h * hd + 2 * i + t) * row_bytes, row_bytes);
 }
 
-DType float_dtype(uint32_t type) {
+// The dtype a GGUF tensor has in the checkpoint: float types and the two block types maskkv's
+// kernels read (Q8_0, Q4_0) as stored, in the memory map; the K-quants are dequantized to bf16.
+DType checkpoint_dtype(uint32_t type) {
   switch (static_cast<ggml::Type>(type)) {
     case ggml::Type::f32: return DType::f32;
     case ggml::Type::f16: return DType::f16;
     case ggml::Type::bf16: return DType::bf16;
-    default: return DType::f32;  // quantized: dequantized to f32
+    case ggml::Type::q8_0: return DType::q8_0;
+    case ggml::Type::q4_0: return DType::q4_0;
+    default: return DType::bf16;
   }
 }
 
-bool is_quantized(uint32_t type) {
-  const auto t = static_cast<ggml::Type>(type);
-  return t != ggml::Type::f32 && t != ggml::Type::f16 && t != ggml::Type::bf16;
+// n values of `type` at src as bf16 at dst, one block row at a time.
+void dequantize_to_bf16(uint32_t type, const uint8_t* src, uint16_t* dst, int64_t n) {
+  int64_t block = 0;
+  size_t bytes = 0;
+  ggml::block_shape(type, block, bytes);
+  std::vector<float> buf(static_cast<size_t>(block));
+  for (int64_t i = 0; i < n; i += block, src += bytes) {
+    ggml::to_f32(type, src, buf.data(), block);
+    for (int64_t j = 0; j < block; ++j) dst[i + j] = f32_to_bf16(buf[static_cast<size_t>(j)]);
+  }
 }
 
 }  // namespace
@@ -283,14 +294,18 @@ std::unique_ptr<Checkpoint> gguf_checkpoint(const GgufImage& img, const std::str
     t.name = hf;
     t.file = path + " (GGUF tensor '" + g.name + "')";
     for (auto it = g.ne.rbegin(); it != g.ne.rend(); ++it) t.shape.push_back(*it);
-    t.dtype = float_dtype(g.type);
-    t.nbytes = static_cast<size_t>(g.numel) * dtype_size(t.dtype);
+    t.dtype = checkpoint_dtype(g.type);
     t.data = g.data;
     std::vector<uint8_t>* owned = nullptr;
-    if (is_quantized(g.type)) {
-      owned = &storage->buffers.emplace_back(t.nbytes);
-      ggml::to_f32(g.type, g.data, reinterpret_cast<float*>(owned->data()), g.numel);
-      t.data = owned->data();
+    if (t.dtype == DType::q8_0 || t.dtype == DType::q4_0) {
+      t.nbytes = g.nbytes;  // ggml's block layout is maskkv's (core/quant_blocks.h)
+    } else {
+      t.nbytes = static_cast<size_t>(g.numel) * dtype_size(t.dtype);
+      if (t.nbytes != g.nbytes) {  // a K-quant
+        owned = &storage->buffers.emplace_back(t.nbytes);
+        dequantize_to_bf16(g.type, g.data, reinterpret_cast<uint16_t*>(owned->data()), g.numel);
+        t.data = owned->data();
+      }
     }
     const bool q = g.name.find(".attn_q.") != std::string::npos;
     const bool k = g.name.find(".attn_k.") != std::string::npos;

@@ -2,8 +2,9 @@
 // Checkpoint: its metadata become the config.json the model directory would hold and its
 // tensors take their Hugging Face names, so parse_model_spec and bind_weights serve both.
 //
-// F32, F16 and BF16 tensors stay in the memory map. Quantized tensors (Q8_0, Q4_0, Q4_K, Q6_K)
-// are dequantized to f32 at load, as ggml's dequantize_row_* computes them. LLaDA's query
+// F32, F16, BF16, Q8_0 and Q4_0 tensors stay in the memory map in their own type (ggml's Q8_0
+// and Q4_0 blocks are DType::q8_0 / q4_0, core/quant_blocks.h). K-quants (Q4_K, Q6_K) are
+// dequantized to bf16 at load, as ggml's dequantize_row_* computes them. LLaDA's query
 // and key rows, which the converter reorders for llama.cpp's rotary embedding (adjacent pairs),
 // are put back in the Hugging Face order (halves) that maskkv's rotary embedding uses.
 #pragma once

@@ -110,7 +110,16 @@ Weights convert_weights(const Weights& bound, WeightType type, int n_threads) {
   Converter c(w, to, n_threads);
   // A tied LM head shares the embedding's memory: its converted copy is counted as new bytes.
   if (w.lm_head.data == w.embed.data) w.bytes += dtype_row_bytes(w.embed.dtype, w.embed.cols) * w.embed.rows;
+  const bool tied = w.lm_head.data == w.embed.data;
   c.convert(&w.lm_head, "the LM head");
+  if (to == DType::bf16 && dtype_is_block(w.embed.dtype)) {
+    if (tied) {
+      w.bytes -= std::min<uint64_t>(w.bytes, dtype_row_bytes(w.embed.dtype, w.embed.cols) * w.embed.rows);
+      w.embed = w.lm_head;  // one bf16 copy serves both
+    } else {
+      c.convert(&w.embed, "the token embedding");
+    }
+  }
   static const char* const kNames[] = {"q", "k", "v", "o", "gate", "up", "down"};
   for (size_t i = 0; i < w.layers.size(); ++i) {
     LayerWeights& L = w.layers[i];
@@ -120,6 +129,15 @@ Weights convert_weights(const Weights& bound, WeightType type, int n_threads) {
     w.dtype = L.wq.dtype;
   }
   return w;
+}
+
+const char* block_weight_dtype(const Weights& w) {
+  std::vector<const WeightView*> views = {&w.embed, &w.lm_head};
+  for (const LayerWeights& L : w.layers)
+    for (const WeightView* v : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) views.push_back(v);
+  for (const WeightView* v : views)
+    if (dtype_is_block(v->dtype)) return dtype_name(v->dtype);
+  return nullptr;
 }
 
 }  // namespace maskkv

@@ -21,6 +21,12 @@ const char* weight_type_name(WeightType t);
 
 // `bound` converted to `to` (as_stored returns it unchanged), using n_threads threads (0 = one
 // per core). Throws Error(format) naming the tensor when a value to convert is NaN or Inf.
+// Under bf16 a block-quantized token embedding (a GGUF file's) is dequantized too, so that no
+// block weight remains.
 Weights convert_weights(const Weights& bound, WeightType to, int n_threads);
+
+// The name of the block dtype ("Q8_0", "Q4_0") of the first weight matrix stored in one, or
+// nullptr when none is.
+const char* block_weight_dtype(const Weights& w);
 
 }  // namespace maskkv

@@ -65,6 +65,13 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
                                 " runs on the CPU backend only (the CUDA backend has no quantized kernels); "
                                 "use backend 'cpu' or weight type 'auto'/'bf16'");
   m->host_weights_ = convert_weights(m->host_weights_, options.weight_type, options.n_threads);
+  // A GGUF file's Q8_0/Q4_0 tensors are used as stored: refused here, before any upload, on a
+  // backend without kernels for them.
+  if (!m->backend_->host_memory())
+    if (const char* block = block_weight_dtype(m->host_weights_))
+      fail(Code::unsupported, directory + " holds " + block +
+                                  " weights, which the CUDA backend has no kernels for; use backend 'cpu', "
+                                  "or weight type 'bf16' to dequantize them at load");
   m->weights_ = place_weights(m->spec_, m->host_weights_, *m->backend_);
   m->backend_->set_compute_dtype(m->host_weights_.dtype);
   m->fingerprint_ = fingerprint_of(m->spec_, *m->checkpoint_);

@@ -92,6 +92,17 @@ int64_t first_non_finite(DType dtype, const void* data, size_t n) {
     }
     return -1;
   }
+  if (dtype_is_block(dtype)) {
+    // A block's values are finite exactly when its f16 scale (its first two bytes) is; the
+    // index reported is the block's first value.
+    const size_t block_bytes = dtype_row_bytes(dtype, 32);
+    for (size_t b = 0; b < n / 32; ++b) {
+      uint16_t d;
+      std::memcpy(&d, p + b * block_bytes, 2);
+      if ((d & 0x7C00u) == 0x7C00u) return static_cast<int64_t>(b * 32);
+    }
+    return -1;
+  }
   const uint16_t mask = dtype == DType::bf16 ? 0x7F80u : 0x7C00u;
   for (size_t i = 0; i < n; ++i) {
     uint16_t v;

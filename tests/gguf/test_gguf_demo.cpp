@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -152,6 +153,68 @@ TEST_P(GgufDemo, QuantizedAgreementMeasured) {
                 type, same, total, 100.0 * same / total);
     RecordProperty(std::string(type) + "_agreement_pct", std::to_string(100.0 * same / total));
   }
+}
+
+namespace {
+std::shared_ptr<Model> load_as(const std::string& path, WeightType type) {
+  ModelOptions o;
+  o.backend = BackendKind::cpu;
+  o.n_threads = 1;
+  o.weight_type = type;
+  return Model::load(path, o);
+}
+std::vector<const WeightView*> linear_views(const Weights& w) {
+  std::vector<const WeightView*> v = {&w.lm_head};
+  for (const LayerWeights& L : w.layers)
+    for (const WeightView* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) v.push_back(m);
+  return v;
+}
+}  // namespace
+
+// A Q8_0 file's blocks are used as stored, the token embedding included (the lookup reads
+// blocks), with nothing dequantized.
+TEST_P(GgufDemo, Q8_0IsUsedAsStored) {
+  auto g = load(gguf(GetParam(), "q8_0"));
+  EXPECT_EQ(g->weights().dtype, DType::q8_0);
+  EXPECT_EQ(g->weights().embed.dtype, DType::q8_0);
+  for (const WeightView* v : linear_views(g->weights())) EXPECT_EQ(v->dtype, DType::q8_0);
+  auto g4 = load(gguf(GetParam(), "q4_0"));
+  for (const WeightView* v : linear_views(g4->weights())) EXPECT_EQ(v->dtype, DType::q4_0);
+  // K-quants are dequantized to bf16 (the demo's "Q4_K" file is Q8_0 where rows are not whole
+  // 256-value blocks: only LLaDA's ffn_down is Q4_K); weight type bf16 dequantizes Q8_0, the
+  // embedding too.
+  auto k = load(gguf(GetParam(), "q4_k"));
+  for (const WeightView* v : linear_views(k->weights()))
+    EXPECT_TRUE(v->dtype == DType::q8_0 || v->dtype == DType::bf16) << dtype_name(v->dtype);
+  if (GetParam() == "llada") EXPECT_EQ(k->weights().layers.at(0).w_down.dtype, DType::bf16);
+  auto b = load_as(gguf(GetParam(), "q8_0"), WeightType::bf16);
+  EXPECT_EQ(b->weights().embed.dtype, DType::bf16);
+  for (const WeightView* v : linear_views(b->weights())) EXPECT_EQ(v->dtype, DType::bf16);
+  EXPECT_EQ(load_as(gguf(GetParam(), "q8_0"), WeightType::q4_0)->weights().layers.at(0).wq.dtype, DType::q4_0);
+}
+
+// The converter's Q8_0 rounding is ggml's, and so is maskkv's: a Q8_0 file (its token embedding
+// kept in BF16, as the safetensors model's is) holds the very blocks that loading the safetensors
+// model with weight type q8_0 makes, and gives the same logits and tokens.
+TEST_P(GgufDemo, Q8_0MatchesSafetensorsConvertedToQ8_0) {
+  const std::string family = GetParam();
+  auto st = load_as(demo_dir(family), WeightType::q8_0);
+  auto g = load(gguf(family, "q8_0_embd_bf16"));
+  ASSERT_EQ(g->weights().embed.dtype, DType::bf16);
+  const auto a = linear_views(g->weights()), b = linear_views(st->weights());
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i]->dtype, DType::q8_0) << i;
+    ASSERT_EQ(b[i]->dtype, DType::q8_0) << i;
+    const size_t bytes = dtype_row_bytes(DType::q8_0, a[i]->cols) * static_cast<size_t>(a[i]->rows);
+    EXPECT_EQ(std::memcmp(a[i]->data, b[i]->data, bytes), 0) << "matrix " << i;
+  }
+  std::vector<int32_t> ids = prompts(family, 1)[0];
+  for (int i = 0; i < 8; ++i) ids.push_back(st->spec().mask_id);
+  EXPECT_EQ(g->logits(ids, {0, 5, static_cast<int64_t>(ids.size()) - 1}, 1.0),
+            st->logits(ids, {0, 5, static_cast<int64_t>(ids.size()) - 1}, 1.0));
+  for (const auto& prompt : prompts(family, 3))
+    EXPECT_EQ(generate(g, prompt, Policy::maskkv), generate(st, prompt, Policy::maskkv));
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, GgufDemo, ::testing::Values("llada", "dream"));

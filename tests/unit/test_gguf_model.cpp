@@ -1,7 +1,9 @@
 // A GGUF file as a model: metadata become the spec, tensors take their Hugging Face names and
-// shapes, LLaDA's query/key rows return from the converter's order, quantized tensors are
-// dequantized, and every missing or unsupported piece is named.
+// shapes, LLaDA's query/key rows return from the converter's order, Q8_0/Q4_0 tensors keep
+// their blocks, and every missing or unsupported piece is named.
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include <functional>
 #include <set>
@@ -177,14 +179,51 @@ TEST(GgufModel, DreamKeepsRowOrderAndNeedsBiases) {
   expect_load_error(u, Code::format, "missing tensor 'blk.0.attn_k.bias' (Hugging Face name 'model.layers.0.self_attn.k_proj.bias')");
 }
 
-TEST(GgufModel, QuantizedTensorsAreDequantized) {
+// Any tensor's values as f32 (blocks decoded).
+std::vector<float> decoded(const TensorInfo& t) {
+  int64_t n = 1;
+  for (int64_t d : t.shape) n *= d;
+  std::vector<float> v(static_cast<size_t>(n));
+  convert_to_f32(t.dtype, t.data, v.data(), v.size());
+  return v;
+}
+
+TEST(GgufModel, Q8_0TensorsKeepTheirBlocks) {
   Tiny t;
   t.matrix_type = kQ8_0;
   auto c = checkpoint(tiny(t));
-  EXPECT_EQ(floats(c->get("model.transformer.blocks.0.up_proj.weight")), t.values["blk.0.ffn_up.weight"]);
-  const auto q = floats(c->get("model.transformer.blocks.0.q_proj.weight"));
+  const TensorInfo& up = c->get("model.transformer.blocks.0.up_proj.weight");
+  EXPECT_EQ(up.dtype, DType::q8_0);
+  EXPECT_EQ(up.nbytes, dtype_row_bytes(DType::q8_0, up.shape[1]) * static_cast<size_t>(up.shape[0]));
+  EXPECT_EQ(decoded(up), t.values["blk.0.ffn_up.weight"]);
+  const TensorInfo& qt = c->get("model.transformer.blocks.0.q_proj.weight");
+  EXPECT_EQ(qt.dtype, DType::q8_0);
+  const auto q = decoded(qt);
   const auto file = t.values["blk.0.attn_q.weight"];
-  EXPECT_EQ(q[1 * kD + 3], file[2 * kD + 3]);  // dequantized, then reordered
+  EXPECT_EQ(q[1 * kD + 3], file[2 * kD + 3]);  // block rows reordered as stored
+  // A model runs on them.
+  testutil::TempDir dir;
+  testutil::write_file(dir.file("m.gguf"), tiny(t));
+  ModelOptions o;
+  o.backend = BackendKind::cpu;
+  auto m = Model::load(dir.file("m.gguf"), o);
+  EXPECT_EQ(m->weights().dtype, DType::q8_0);
+  const auto logits = m->logits({0, 1, 5}, {2}, 1.0);
+  ASSERT_EQ(logits.size(), static_cast<size_t>(kVocab));
+  for (float x : logits) EXPECT_TRUE(std::isfinite(x));
+}
+
+// The weight scan (scan_all_weights) finds a block whose f16 scale is Inf or NaN.
+TEST(GgufModel, NonFiniteBlockScaleIsFound) {
+  for (DType t : {DType::q8_0, DType::q4_0}) {
+    const size_t block = dtype_row_bytes(t, 32);
+    std::vector<uint8_t> raw(3 * block, 0);
+    EXPECT_EQ(first_non_finite(t, raw.data(), 96), -1);
+    raw[2 * block + 1] = 0x7C;  // block 2's scale: f16 +Inf
+    EXPECT_EQ(first_non_finite(t, raw.data(), 96), 64);
+    raw[2 * block] = 1;  // NaN
+    EXPECT_EQ(first_non_finite(t, raw.data(), 96), 64);
+  }
 }
 
 TEST(GgufModel, TiedOutputWhenTheFileHasNone) {
