@@ -7,7 +7,7 @@
 #   bench/run_quant_8b.sh BUILD_DIR MODEL_DIR [THREADS]
 #
 # The checkpoint (16 GB in bf16):
-#   /usr/bin/python3 tools/make_random_checkpoint.py --out /tmp/llada-8b --d-model 4096 \
+#   /usr/bin/python3 tools/fixtures/make_random_checkpoint.py --out /tmp/llada-8b --d-model 4096 \
 #       --layers 32 --heads 32 --mlp 12288 --vocab 126464 --max-seq 4096 --tiled --dtype BF16
 # Decoding: policy snapkv, budget 256, a 32-token prompt, gen length 32, 32 steps, block 32
 # (dLLM-Cache defaults: the steps after the first are cached passes over the response).
