@@ -7,39 +7,12 @@
 #include <cstring>
 
 #include "backend/cpu/quant_gemm.h"
+#include "backend/cpu/quant_block_simd.h"
 #include "core/quant_blocks.h"
 
 namespace maskkv::cpu {
 
 namespace {
-
-template <DType T>
-constexpr int64_t kBlockBytes = T == DType::q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
-
-template <DType T>
-inline __m256i load_weights(const uint8_t* blk) {
-  if constexpr (T == DType::q8_0) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-  } else {
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-    const __m128i nib = _mm_set1_epi8(0x0F);
-    const __m256i v = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), nib), _mm_and_si128(b, nib));
-    return _mm256_sub_epi8(v, _mm256_set1_epi8(8));
-  }
-}
-
-inline float block_scale(const uint8_t* blk) {
-  uint16_t h;
-  std::memcpy(&h, blk, 2);
-  return _cvtsh_ss(h);
-}
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 template <DType T, int R, int C>
 void tile(const QuantActivations& x, int64_t r0, const uint8_t* w0, int64_t wrow, float* y, int64_t ldy) {

@@ -1,48 +1,26 @@
 // The quantized GEMM (cpu/quant_gemm.h) with AVX512-VNNI on 256-bit vectors: one block of 32
 // values is one vector. vpdpbusd multiplies unsigned by signed bytes; the activations are
 // stored biased (x + 128), so the weights' contribution 128 * sum(w) is computed once per weight
-// block and subtracted by starting the accumulator at its negation. Compiled with
-// -mavx512f -mavx512bw -mavx512vl -mavx512vnni and called only when the CPU has them.
+// block and subtracted by starting the accumulator at its negation. Called only when the CPU has
+// AVX512-VNNI (quant_gemm.h).
 #include <immintrin.h>
 
 #include <cstring>
 #include <vector>
 
 #include "backend/cpu/quant_gemm.h"
+#include "backend/cpu/quant_block_simd.h"
 #include "core/quant_blocks.h"
+
+// The AVX-512 instructions are enabled for the code below only, not with -m flags for the whole
+// file: the standard-library and project inline functions included above (std::vector's among
+// them) are instantiated in other files too, the linker keeps one copy of each, and a copy
+// compiled for AVX-512 here would stop a CPU without it in code that never checked the CPU.
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni")
 
 namespace maskkv::cpu {
 
 namespace {
-
-template <DType T>
-constexpr int64_t kBlockBytes = T == DType::q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
-
-// The 32 signed weights of a block.
-template <DType T>
-inline __m256i load_weights(const uint8_t* blk) {
-  if constexpr (T == DType::q8_0) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-  } else {
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-    const __m128i nib = _mm_set1_epi8(0x0F);
-    const __m256i v = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), nib), _mm_and_si128(b, nib));
-    return _mm256_sub_epi8(v, _mm256_set1_epi8(8));
-  }
-}
-
-inline float block_scale(const uint8_t* blk) {
-  uint16_t h;
-  std::memcpy(&h, blk, 2);
-  return _cvtsh_ss(h);
-}
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // R activation rows x C weight rows, over all k. The products of the two block scales are
 // formed first, eight blocks per multiply, so that the inner loop is three instructions per
