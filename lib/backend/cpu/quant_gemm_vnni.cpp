@@ -16,7 +16,12 @@
 // file: the standard-library and project inline functions included above (std::vector's among
 // them) are instantiated in other files too, the linker keeps one copy of each, and a copy
 // compiled for AVX-512 here would stop a CPU without it in code that never checked the CPU.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), \
+                             apply_to = function)
+#else
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni")
+#endif
 
 namespace maskkv::cpu {
 
@@ -104,3 +109,7 @@ void quant_gemm_vnni(const QuantActivations& x, const QuantWeights& w, int64_t c
 }
 
 }  // namespace maskkv::cpu
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
