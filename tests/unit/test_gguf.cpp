@@ -12,6 +12,7 @@ using testutil::GgufBuilder;
 
 namespace {
 
+// The image's strings and tensor data point into `image`, which must outlive it.
 GgufImage parse(const std::string& image) {
   return parse_gguf(reinterpret_cast<const uint8_t*>(image.data()), image.size(), "t.gguf");
 }
@@ -40,7 +41,8 @@ GgufBuilder valid() {
 }  // namespace
 
 TEST(Gguf, ParsesValidImage) {
-  const GgufImage img = parse(valid().build());
+  const std::string bytes = valid().build();
+  const GgufImage img = parse(bytes);
   EXPECT_EQ(img.version, 3u);
   EXPECT_EQ(img.alignment, 32u);
   ASSERT_EQ(img.metadata.size(), 6u);
@@ -75,7 +77,8 @@ TEST(Gguf, ParsesValidImage) {
 }
 
 TEST(Gguf, TypedLookupsNameTheKeyOnAMismatch) {
-  const GgufImage img = parse(valid().build());
+  const std::string bytes = valid().build();
+  const GgufImage img = parse(bytes);
   uint64_t n = 0;
   testutil::expect_error([&] { gguf_uint(img, "general.architecture", n, "t.gguf"); }, Code::format,
                          "'general.architecture' must be an integer, not string");
@@ -180,7 +183,8 @@ TEST(Gguf, Alignment) {
   c.kv_u32("general.alignment", 64);
   c.tensor("a", {3}, 0, testutil::f32_bytes({1, 2, 3}));
   c.tensor("b", {1}, 0, testutil::f32_bytes({4}));
-  const GgufImage img = parse(c.build());
+  const std::string bytes = c.build();
+  const GgufImage img = parse(bytes);
   EXPECT_EQ(img.alignment, 64u);
   EXPECT_EQ(img.tensors[1].data - img.tensors[0].data, 64);
   // Offsets fit for 32 but not for the 64 the file declares.
