@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/quant_linear.h"
 #include "core/dtype.h"
@@ -79,7 +80,7 @@ void expect_kernel_matches_reference(QuantGemmFn fn, const char* name) {
 TEST(QuantGemm, Avx2MatchesReference) { expect_kernel_matches_reference(quant_gemm_avx2, "avx2"); }
 
 TEST(QuantGemm, VnniMatchesReference) {
-  if (!cpu_has_avx512_vnni()) GTEST_SKIP() << "this CPU has no AVX512-VNNI";
+  if (!has_avx512_vnni()) GTEST_SKIP() << "this CPU has no AVX512-VNNI";
   expect_kernel_matches_reference(quant_gemm_vnni, "vnni");
 }
 
@@ -98,7 +99,7 @@ TEST(QuantGemm, ExtremeWeightBytesDoNotSaturate) {
   const auto ref = run(quant_gemm_ref, c, x, w, 0, c.n);
   // Each pair contributes 127 * 127/127 + (-128) * (-1): per row 64 values -> 32 * (127 + 128).
   for (float v : ref) EXPECT_NEAR(v, 32.0f * 255.0f, 0.5f);
-  for (QuantGemmFn fn : {quant_gemm_avx2, cpu_has_avx512_vnni() ? quant_gemm_vnni : quant_gemm_avx2}) {
+  for (QuantGemmFn fn : {quant_gemm_avx2, has_avx512_vnni() ? quant_gemm_vnni : quant_gemm_avx2}) {
     const auto got = run(fn, c, x, w, 0, c.n);
     for (size_t i = 0; i < got.size(); ++i) EXPECT_FLOAT_EQ(got[i], ref[i]) << i;
   }

@@ -25,6 +25,15 @@ bool has_avx512_bf16() {
   return supported;
 }
 
+bool has_avx512_vnni() {
+  static const bool supported = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  }();
+  return supported;
+}
+
 bool has_amx_bf16() {
   static const bool supported = [] {
     if (!has_avx512_bf16()) return false;

@@ -9,6 +9,10 @@ namespace maskkv::cpu {
 // registers.
 bool has_avx512_bf16();
 
+// True when the CPU has AVX512F, AVX512BW, AVX512VL and AVX512-VNNI and the OS saves the AVX-512
+// registers (the quantized GEMM's VNNI kernels, quant_gemm.h).
+bool has_avx512_vnni();
+
 // True when, in addition, the CPU has AMX-TILE and AMX-BF16, the OS enables the tile state and
 // Linux granted this process the use of AMX tile data (arch_prctl ARCH_REQ_XCOMP_PERM, asked
 // once, on the first call).

@@ -40,8 +40,7 @@ void quant_gemm_ref(const QuantActivations&, const QuantWeights&, int64_t, int64
 void quant_gemm_avx2(const QuantActivations&, const QuantWeights&, int64_t, int64_t, float*, int64_t);
 void quant_gemm_vnni(const QuantActivations&, const QuantWeights&, int64_t, int64_t, float*, int64_t);
 
-// Whether this CPU runs quant_gemm_vnni (AVX512F/BW/VL and AVX512-VNNI), checked once.
-bool cpu_has_avx512_vnni();
+// quant_gemm_vnni runs only where cpu::has_avx512_vnni() (cpu_features.h) says so.
 // The fastest implementation this CPU runs, chosen once; its name ("vnni", "avx2").
 QuantGemmFn quant_gemm_best();
 const char* quant_gemm_best_name();

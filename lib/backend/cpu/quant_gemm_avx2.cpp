@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/quant_block_simd.h"
 #include "core/quant_blocks.h"
@@ -78,13 +79,7 @@ void quant_gemm_avx2(const QuantActivations& x, const QuantWeights& w, int64_t c
     gemm<DType::q4_0>(x, w, c0, c1, y, ldy);
 }
 
-bool cpu_has_avx512_vnni() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-  return has;
-}
-
-QuantGemmFn quant_gemm_best() { return cpu_has_avx512_vnni() ? quant_gemm_vnni : quant_gemm_avx2; }
-const char* quant_gemm_best_name() { return cpu_has_avx512_vnni() ? "vnni" : "avx2"; }
+QuantGemmFn quant_gemm_best() { return has_avx512_vnni() ? quant_gemm_vnni : quant_gemm_avx2; }
+const char* quant_gemm_best_name() { return has_avx512_vnni() ? "vnni" : "avx2"; }
 
 }  // namespace maskkv::cpu

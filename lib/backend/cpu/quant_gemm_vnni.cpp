@@ -2,7 +2,7 @@
 // values is one vector. vpdpbusd multiplies unsigned by signed bytes; the activations are
 // stored biased (x + 128), so the weights' contribution 128 * sum(w) is computed once per weight
 // block and subtracted by starting the accumulator at its negation. Called only when the CPU has
-// AVX512-VNNI (quant_gemm.h).
+// AVX512-VNNI (cpu::has_avx512_vnni, cpu_features.h).
 #include <immintrin.h>
 
 #include <cstring>
