@@ -23,6 +23,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+FIXTURES = os.path.join(ROOT, "tools", "fixtures")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, FIXTURES)
+from tasks.bpe import bytes_to_unicode  # noqa: E402  (GPT-2's byte-to-character map)
 VOCAB = 16384
 # make_random_checkpoint.py's special ids for a vocabulary of V: mask V-4, eos V-3, eot V-2, bos V-1.
 SPECIAL = {VOCAB - 4: "<|mdm_mask|>", VOCAB - 3: "<|endoftext|>", VOCAB - 2: "<|eot_id|>",
@@ -32,30 +36,8 @@ PASS_THROUGH_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{%
 PROMPT_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 "
 
 
-def fixture_script(name):
-    """tools/fixtures/NAME, or tools/NAME in trees where the fixture scripts are not yet moved."""
-    for path in (os.path.join(ROOT, "tools", "fixtures", name), os.path.join(ROOT, "tools", name)):
-        if os.path.exists(path):
-            return path
-    raise FileNotFoundError("tools/fixtures/%s not found" % name)
-
-
-def byte_chars():
-    """GPT-2's byte-to-character map: printable Latin-1 bytes stand for themselves, the others
-    for the characters from U+0100 up, in byte order."""
-    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    out, extra = {}, 0
-    for b in range(256):
-        if b in keep:
-            out[b] = chr(b)
-        else:
-            out[b] = chr(0x100 + extra)
-            extra += 1
-    return out
-
-
 def write_tokenizer(directory):
-    chars = byte_chars()
+    chars = bytes_to_unicode()
     vocab = {chars[b]: b for b in range(256)}
     for i in range(256, VOCAB):
         if i not in SPECIAL:
@@ -80,12 +62,11 @@ def write_tokenizer(directory):
 
 
 def make_model(directory):
-    subprocess.run([sys.executable, fixture_script("make_random_checkpoint.py"), "--out", directory,
+    subprocess.run([sys.executable, os.path.join(FIXTURES, "make_random_checkpoint.py"), "--out", directory,
                     "--layers", "12", "--d-model", "768", "--heads", "12", "--mlp", "2304",
                     "--vocab", str(VOCAB), "--max-seq", "8192", "--dtype", "BF16"], check=True)
     write_tokenizer(directory)
-    sys.path.insert(0, os.path.dirname(fixture_script("convert_to_gguf.py")))
-    import convert_to_gguf
+    import convert_to_gguf  # numpy and the checkpoint reader: only when a model is written
     convert_to_gguf.convert(directory, os.path.join(directory, "model.gguf"), "BF16")
     print("wrote", directory, "and", os.path.join(directory, "model.gguf"))
 
