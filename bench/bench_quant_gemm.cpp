@@ -6,7 +6,9 @@
 //
 // Prints one table row per (shape, m): the median milliseconds of bf16, q8_0 and q4_0 linear,
 // measured in alternation (bf16, q8, q4, bf16, ...) so that load on a shared machine hits all
-// three alike, and the speedups over bf16. --crossover times, for m = 16..256, the int8 path
+// alike, and the speedups over bf16. Where the backend interleaves block weights
+// (core/quant_interleave.h, CPUs with AVX512-VNNI) q8_0/q4_0 are timed in that layout, the one
+// a loaded model uses, and also in ggml's plain layout (the "plain" columns). --crossover times, for m = 16..256, the int8 path
 // (cpu::quant_linear) against the dequantizing path (the backend's linear above
 // kQuantGemmMaxRows rows, forced through a view of more rows than the int8 limit).
 #include <algorithm>
@@ -22,6 +24,7 @@
 #include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/quant_linear.h"
 #include "core/dtype.h"
+#include "core/quant_interleave.h"
 #include "core/quantize.h"
 #include "core/thread_pool.h"
 
@@ -48,7 +51,7 @@ double median(std::vector<double> v) {
 
 struct Weights3 {
   std::vector<uint16_t> bf16;
-  std::vector<uint8_t> q8, q4;
+  std::vector<uint8_t> q8, q4, q8x, q4x;  // plain, then interleaved by 16 rows
 };
 
 Weights3 make_weights(int64_t n, int64_t k) {
@@ -62,6 +65,13 @@ Weights3 make_weights(int64_t n, int64_t k) {
     for (int64_t i = 0; i < k; ++i) w.bf16[j * k + i] = f32_to_bf16(row[i]);
     quantize_row(DType::q8_0, row.data(), w.q8.data() + j * dtype_row_bytes(DType::q8_0, k), k);
     quantize_row(DType::q4_0, row.data(), w.q4.data() + j * dtype_row_bytes(DType::q4_0, k), k);
+  }
+  w.q8x.resize(w.q8.size());
+  w.q4x.resize(w.q4.size());
+  for (int64_t g = 0; g < n / kInterleaveRows; ++g) {
+    const size_t g8 = dtype_row_bytes(DType::q8_0, k) * kInterleaveRows, g4 = dtype_row_bytes(DType::q4_0, k) * kInterleaveRows;
+    interleave_group(DType::q8_0, w.q8.data() + g * g8, k, w.q8x.data() + g * g8);
+    interleave_group(DType::q4_0, w.q4.data() + g * g4, k, w.q4x.data() + g * g4);
   }
   return w;
 }
@@ -97,32 +107,39 @@ int main(int argc, char** argv) {
               be->n_threads(), reps);
   const int64_t shapes[][2] = {{4096, 4096}, {12288, 4096}, {4096, 12288}};
   if (!crossover) {
-    std::printf("%-12s %4s %10s %10s %10s %8s %8s %8s\n", "n x k", "m", "bf16 ms", "q8_0 ms", "q4_0 ms", "q8 x", "q4 x",
+    const bool inter = be->interleaved_block_weights();
+    std::printf("%-12s %4s %10s %10s %10s %8s %8s %8s", "n x k", "m", "bf16 ms", "q8_0 ms", "q4_0 ms", "q8 x", "q4 x",
                 "q8 GB/s");
+    if (inter) std::printf(" %12s %12s", "q8 plain ms", "q4 plain ms");
+    std::printf("\n");
     for (auto& s : shapes) {
       const int64_t n = s[0], k = s[1];
       Weights3 w = make_weights(n, k);
-      const WeightView vb{DType::bf16, w.bf16.data(), n, k}, v8{DType::q8_0, w.q8.data(), n, k},
-          v4{DType::q4_0, w.q4.data(), n, k};
+      std::vector<WeightView> views = {{DType::bf16, w.bf16.data(), n, k}};
+      if (inter) {
+        views.push_back({DType::q8_0_x16, w.q8x.data(), n, k});
+        views.push_back({DType::q4_0_x16, w.q4x.data(), n, k});
+      }
+      views.push_back({DType::q8_0, w.q8.data(), n, k});
+      views.push_back({DType::q4_0, w.q4.data(), n, k});
       for (int64_t m : rows) {
         auto x = random_vec(m * k, 99);
         std::vector<float> y(m * n);
-        std::vector<double> tb, t8, t4;
-        for (const WeightView* v : {&vb, &v8, &v4}) be->linear(x.data(), m, *v, nullptr, y.data());  // warm
-        for (int r = 0; r < reps; ++r) {
-          double t = now_ms();
-          be->linear(x.data(), m, vb, nullptr, y.data());
-          tb.push_back(now_ms() - t);
-          t = now_ms();
-          be->linear(x.data(), m, v8, nullptr, y.data());
-          t8.push_back(now_ms() - t);
-          t = now_ms();
-          be->linear(x.data(), m, v4, nullptr, y.data());
-          t4.push_back(now_ms() - t);
-        }
-        const double b = median(tb), q8 = median(t8), q4 = median(t4);
-        std::printf("%5ldx%-6ld %4ld %10.3f %10.3f %10.3f %8.2f %8.2f %8.1f\n", long(n), long(k), long(m), b, q8, q4,
+        std::vector<std::vector<double>> times(views.size());
+        for (const WeightView& v : views) be->linear(x.data(), m, v, nullptr, y.data());  // warm
+        for (int r = 0; r < reps; ++r)
+          for (size_t i = 0; i < views.size(); ++i) {
+            const double t = now_ms();
+            be->linear(x.data(), m, views[i], nullptr, y.data());
+            times[i].push_back(now_ms() - t);
+          }
+        std::vector<double> ms;
+        for (auto& t : times) ms.push_back(median(t));
+        const double b = ms[0], q8 = ms[1], q4 = ms[2];
+        std::printf("%5ldx%-6ld %4ld %10.3f %10.3f %10.3f %8.2f %8.2f %8.1f", long(n), long(k), long(m), b, q8, q4,
                     b / q8, b / q4, double(w.q8.size()) / (q8 * 1e6));
+        if (inter) std::printf(" %12.3f %12.3f", ms[3], ms[4]);
+        std::printf("\n");
         std::fflush(stdout);
       }
     }

@@ -65,6 +65,9 @@ class Backend {
   // The dtype of the model's weights, set at load: a backend may compute attention in it
   // (CUDA: tensor-core attention for bf16/f16 models; f32 models stay in f32). CPU: no effect.
   virtual void set_compute_dtype(DType) {}
+  // True when this backend's kernels read Q8_0/Q4_0 linear weights interleaved by 16 rows
+  // (core/quant_interleave.h): the loader then stores them so (CPU with AVX512-VNNI).
+  virtual bool interleaved_block_weights() const { return false; }
 
   // ---- Operations --------------------------------------------------------------------------
 

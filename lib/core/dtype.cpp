@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include "core/error.h"
 #include "core/quantize.h"
 
 namespace maskkv {
@@ -13,6 +14,8 @@ const char* dtype_name(DType t) {
     case DType::f16: return "F16";
     case DType::q8_0: return "Q8_0";
     case DType::q4_0: return "Q4_0";
+    case DType::q8_0_x16: return "Q8_0x16";
+    case DType::q4_0_x16: return "Q4_0x16";
   }
   return "?";
 }
@@ -28,6 +31,8 @@ void convert_to_f32(DType t, const void* src, float* dst, size_t n) {
   }
   if (t == DType::q8_0) return dequantize_row_q8_0(src, dst, static_cast<int64_t>(n));
   if (t == DType::q4_0) return dequantize_row_q4_0(src, dst, static_cast<int64_t>(n));
+  if (dtype_is_interleaved(t))
+    fail(Code::internal, std::string("convert_to_f32: ") + dtype_name(t) + " rows are interleaved; use dequantize_group");
   const uint16_t* s = static_cast<const uint16_t*>(src);
   if (t == DType::bf16) {
     for (; i + 8 <= n; i += 8) {

@@ -7,8 +7,9 @@
 // blocks stays as stored under a block type.
 //
 // The source matrices live in the checkpoint's memory map; each one's pages are released
-// (madvise(MADV_DONTNEED)) as soon as it is converted, so that the file does not stay resident
-// beside its converted copy: peak memory is about the converted size, not the sum.
+// (madvise(MADV_PAGEOUT), which keeps their contents) as soon as it is converted, so that the
+// file does not stay resident beside its converted copy: peak memory is about the converted
+// size, not the sum.
 #pragma once
 
 #include "model/weights.h"
@@ -19,14 +20,17 @@ namespace maskkv {
 enum class WeightType : int { as_stored = 0, bf16 = 1, q8_0 = 2, q4_0 = 3 };
 const char* weight_type_name(WeightType t);
 
-// `bound` converted to `to` (as_stored returns it unchanged), using n_threads threads (0 = one
-// per core). Throws Error(format) naming the tensor when a value to convert is NaN or Inf.
-// Under bf16 a block-quantized token embedding (a GGUF file's) is dequantized too, so that no
-// block weight remains.
-Weights convert_weights(const Weights& bound, WeightType to, int n_threads);
+// `bound` converted to `to` (as_stored keeps each matrix's dtype), using n_threads threads
+// (0 = one per core). Throws Error(format) naming the tensor when a value to convert is NaN or
+// Inf. Under bf16 a block-quantized token embedding (a GGUF file's) is dequantized too, so that
+// no block weight remains. With `interleave` (the backend's kernels ask for it,
+// Backend::interleaved_block_weights) every converted or kept Q8_0/Q4_0 matrix whose rows are
+// a whole number of 16-row groups is stored interleaved (core/quant_interleave.h); the
+// embedding never is (a lookup reads single rows). Weights::dtype names the plain dtype.
+Weights convert_weights(const Weights& bound, WeightType to, int n_threads, bool interleave = false);
 
-// The name of the block dtype ("Q8_0", "Q4_0") of the first weight matrix stored in one, or
-// nullptr when none is.
+// The name of the block dtype ("Q8_0", "Q4_0", or an interleaved one) of the first weight
+// matrix stored in one, or nullptr when none is.
 const char* block_weight_dtype(const Weights& w);
 
 }  // namespace maskkv

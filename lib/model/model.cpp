@@ -64,7 +64,8 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
     fail(Code::unsupported, std::string("weight type ") + weight_type_name(options.weight_type) +
                                 " runs on the CPU backend only (the CUDA backend has no quantized kernels); "
                                 "use backend 'cpu' or weight type 'auto'/'bf16'");
-  m->host_weights_ = convert_weights(m->host_weights_, options.weight_type, options.n_threads);
+  m->host_weights_ = convert_weights(m->host_weights_, options.weight_type, options.n_threads,
+                                    m->backend_->interleaved_block_weights());
   // A GGUF file's Q8_0/Q4_0 tensors are used as stored: refused here, before any upload, on a
   // backend without kernels for them.
   if (!m->backend_->host_memory())

@@ -92,6 +92,8 @@ int64_t first_non_finite(DType dtype, const void* data, size_t n) {
     }
     return -1;
   }
+  if (dtype_is_interleaved(dtype))
+    fail(Code::internal, std::string("first_non_finite: ") + dtype_name(dtype) + " is read a group at a time");
   if (dtype_is_block(dtype)) {
     // A block's values are finite exactly when its f16 scale (its first two bytes) is; the
     // index reported is the block's first value.

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/quant_interleave.h"
 #include "engine/session.h"
 #include "io/gguf_tokenizer.h"
 #include "model/model.h"
@@ -177,20 +178,31 @@ TEST_P(GgufDemo, Q8_0IsUsedAsStored) {
   auto g = load(gguf(GetParam(), "q8_0"));
   EXPECT_EQ(g->weights().dtype, DType::q8_0);
   EXPECT_EQ(g->weights().embed.dtype, DType::q8_0);
-  for (const WeightView* v : linear_views(g->weights())) EXPECT_EQ(v->dtype, DType::q8_0);
+  for (const WeightView* v : linear_views(g->weights())) EXPECT_EQ(plain_dtype(v->dtype), DType::q8_0);
   auto g4 = load(gguf(GetParam(), "q4_0"));
-  for (const WeightView* v : linear_views(g4->weights())) EXPECT_EQ(v->dtype, DType::q4_0);
+  for (const WeightView* v : linear_views(g4->weights())) EXPECT_EQ(plain_dtype(v->dtype), DType::q4_0);
   // K-quants are dequantized to bf16 (the demo's "Q4_K" file is Q8_0 where rows are not whole
   // 256-value blocks: only LLaDA's ffn_down is Q4_K); weight type bf16 dequantizes Q8_0, the
   // embedding too.
   auto k = load(gguf(GetParam(), "q4_k"));
   for (const WeightView* v : linear_views(k->weights()))
-    EXPECT_TRUE(v->dtype == DType::q8_0 || v->dtype == DType::bf16) << dtype_name(v->dtype);
+    EXPECT_TRUE(plain_dtype(v->dtype) == DType::q8_0 || v->dtype == DType::bf16) << dtype_name(v->dtype);
   if (GetParam() == "llada") EXPECT_EQ(k->weights().layers.at(0).w_down.dtype, DType::bf16);
   auto b = load_as(gguf(GetParam(), "q8_0"), WeightType::bf16);
   EXPECT_EQ(b->weights().embed.dtype, DType::bf16);
   for (const WeightView* v : linear_views(b->weights())) EXPECT_EQ(v->dtype, DType::bf16);
-  EXPECT_EQ(load_as(gguf(GetParam(), "q8_0"), WeightType::q4_0)->weights().layers.at(0).wq.dtype, DType::q4_0);
+  EXPECT_EQ(plain_dtype(load_as(gguf(GetParam(), "q8_0"), WeightType::q4_0)->weights().layers.at(0).wq.dtype),
+            DType::q4_0);
+}
+
+// The fingerprint (which a calibration profile must match) is the file's, whatever the weights
+// become at load: converting reads the file's tensors and releases their pages, and LLaDA's
+// reordered Q/K rows are memory the checkpoint owns, which a release must leave intact.
+TEST_P(GgufDemo, FingerprintDoesNotDependOnTheWeightType) {
+  const std::string path = gguf(GetParam(), "q8_0");
+  const std::string want = load(path)->fingerprint();
+  for (WeightType t : {WeightType::bf16, WeightType::q8_0, WeightType::q4_0})
+    EXPECT_EQ(load_as(path, t)->fingerprint(), want) << weight_type_name(t);
 }
 
 // The converter's Q8_0 rounding is ggml's, and so is maskkv's: a Q8_0 file (its token embedding
@@ -204,8 +216,9 @@ TEST_P(GgufDemo, Q8_0MatchesSafetensorsConvertedToQ8_0) {
   const auto a = linear_views(g->weights()), b = linear_views(st->weights());
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_EQ(a[i]->dtype, DType::q8_0) << i;
-    ASSERT_EQ(b[i]->dtype, DType::q8_0) << i;
+    // Both in the layout this CPU's kernels read (interleaved or plain), so byte-comparable.
+    ASSERT_EQ(a[i]->dtype, b[i]->dtype) << i;
+    ASSERT_EQ(plain_dtype(a[i]->dtype), DType::q8_0) << i;
     const size_t bytes = dtype_row_bytes(DType::q8_0, a[i]->cols) * static_cast<size_t>(a[i]->rows);
     EXPECT_EQ(std::memcmp(a[i]->data, b[i]->data, bytes), 0) << "matrix " << i;
   }

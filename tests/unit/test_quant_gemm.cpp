@@ -13,6 +13,7 @@
 #include "backend/cpu/quant_linear.h"
 #include "core/dtype.h"
 #include "core/quant_blocks.h"
+#include "core/quant_interleave.h"
 #include "core/quantize.h"
 
 using namespace maskkv;
@@ -139,5 +140,140 @@ TEST(QuantGemm, BackendLinearOnBothPathsMatchesDequantizedF32) {
           const double tol = m <= kQuantGemmMaxRows ? 0.01 * mag : 1e-4 * mag;
           ASSERT_NEAR(y[i * n + j], want, tol + 1e-4) << dtype_name(t) << " m=" << m << " at " << i << "," << j;
         }
+    }
+}
+
+// ---- Weights interleaved by 16 rows (core/quant_interleave.h) ---------------------------------
+
+namespace {
+
+std::vector<uint8_t> interleave_matrix(DType plain, const std::vector<uint8_t>& w, int64_t n, int64_t k) {
+  std::vector<uint8_t> out(w.size());
+  const size_t group = dtype_row_bytes(plain, k) * kInterleaveRows;
+  for (int64_t g = 0; g < n / kInterleaveRows; ++g) interleave_group(plain, w.data() + g * group, k, out.data() + g * group);
+  return out;
+}
+
+std::vector<float> run_x16(InterleavedGemmFn fn, DType t, int64_t m, int64_t n, int64_t k, const std::vector<float>& x,
+                           const std::vector<uint8_t>& w, int64_t g0, int64_t g1) {
+  std::vector<int8_t> q(m * k);
+  std::vector<float> d(m * (k / 32));
+  std::vector<int32_t> sum(m * (k / 32));
+  quantize_rows(x.data(), k, 0, m, q.data(), d.data(), sum.data());
+  std::vector<float> y(m * n, -12345.0f);
+  fn(QuantRows{q.data(), d.data(), sum.data(), m, k}, QuantWeights{t, w.data(), k}, g0, g1, y.data(), n);
+  return y;
+}
+
+}  // namespace
+
+TEST(QuantInterleave, DequantizedGroupsEqualThePlainRows) {
+  for (DType t : {DType::q8_0, DType::q4_0})
+    for (int64_t k : {32, 96, 4096}) {
+      const int64_t n = 48;
+      const auto plain = quantize_matrix(t, random_values(n * k, static_cast<uint32_t>(k)), n, k);
+      const auto inter = interleave_matrix(t, plain, n, k);
+      ASSERT_EQ(inter.size(), plain.size());
+      std::vector<float> want(n * k), got(n * k);
+      convert_to_f32(t, plain.data(), want.data(), want.size());
+      const size_t group = dtype_row_bytes(t, k) * kInterleaveRows;
+      for (int64_t g = 0; g < n / kInterleaveRows; ++g)
+        dequantize_group(interleaved_dtype(t), inter.data() + g * group, k, got.data() + g * kInterleaveRows * k);
+      ASSERT_EQ(got, want) << dtype_name(t) << " k=" << k;
+      // Every byte of the layout is written from the plain matrix: no padding, no stale memory.
+      EXPECT_NE(inter, plain) << dtype_name(t);
+    }
+}
+
+TEST(QuantInterleave, ReferenceEqualsThePlainReferenceExactly) {
+  // Same integer dots, same order of the f32 sums: the two references agree bit for bit.
+  for (DType t : {DType::q8_0, DType::q4_0})
+    for (int64_t m : {1, 5, 32}) {
+      const int64_t n = 32, k = 160;
+      const auto x = random_values(m * k, static_cast<uint32_t>(m + 1));
+      const auto plain = quantize_matrix(t, random_values(n * k, 21), n, k);
+      const auto want = run(quant_gemm_ref, Case{t, m, n, k}, x, plain, 0, n);
+      const auto got = run_x16(quant_gemm_x16_ref, interleaved_dtype(t), m, n, k, x, interleave_matrix(t, plain, n, k),
+                               0, n / kInterleaveRows);
+      ASSERT_EQ(got, want) << dtype_name(t) << " m=" << m;
+    }
+}
+
+namespace {
+
+void expect_x16_kernel_matches_reference(InterleavedGemmFn fn, const char* name) {
+  for (DType t : {DType::q8_0, DType::q4_0})
+    for (int64_t m : {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 33, 64})
+      for (auto [n, k] : {std::pair<int64_t, int64_t>{16, 32}, {48, 96}, {64, 1024}, {32, 4096}}) {
+        const DType xt = interleaved_dtype(t);
+        const auto x = random_values(m * k, static_cast<uint32_t>(m * 131 + n * 7 + k));
+        const auto w = interleave_matrix(t, quantize_matrix(t, random_values(n * k, static_cast<uint32_t>(n + k)), n, k), n, k);
+        // Groups from the second on, so that a kernel writing outside its groups is seen.
+        const int64_t g0 = n > kInterleaveRows ? 1 : 0, g1 = n / kInterleaveRows;
+        const auto ref = run_x16(quant_gemm_x16_ref, xt, m, n, k, x, w, g0, g1);
+        const auto got = run_x16(fn, xt, m, n, k, x, w, g0, g1);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            const float r = ref[i * n + j], g = got[i * n + j];
+            if (j < g0 * kInterleaveRows) {
+              ASSERT_EQ(g, -12345.0f) << name << " wrote outside its groups";
+              continue;
+            }
+            ASSERT_NEAR(g, r, 1e-4f * (1.0f + std::fabs(r)) * std::sqrt(float(k / 32)))
+                << name << " " << dtype_name(xt) << " m=" << m << " n=" << n << " k=" << k << " at " << i << "," << j;
+          }
+      }
+}
+
+}  // namespace
+
+TEST(QuantInterleave, VnniMatchesReference) {
+  if (!has_avx512_vnni()) GTEST_SKIP() << "this CPU has no AVX512-VNNI";
+  expect_x16_kernel_matches_reference(quant_gemm_x16_vnni, "vnni x16");
+}
+
+TEST(QuantInterleave, AmxMatchesReference) {
+  if (!has_amx_int8()) GTEST_SKIP() << "this CPU (or OS) offers no AMX-INT8";
+  expect_x16_kernel_matches_reference(quant_gemm_x16_amx, "amx x16");
+}
+
+TEST(QuantInterleave, ExtremeBytesAndNonFiniteActivations) {
+  // q = -128 in a Q8_0 weight (stored interleaved as 0) against full-scale activations, and an
+  // Inf in one activation block: exact sums, and NaN only in that row.
+  const int64_t m = 3, n = 16, k = 64;
+  std::vector<uint8_t> plain(dtype_row_bytes(DType::q8_0, k) * n);
+  for (size_t b = 0; b < plain.size() / 34; ++b) {
+    plain[b * 34] = 0x00;
+    plain[b * 34 + 1] = 0x3C;  // d = 1
+    for (int j = 0; j < 32; ++j) plain[b * 34 + 2 + j] = static_cast<uint8_t>(j % 2 ? 0x80 : 0x7F);
+  }
+  std::vector<float> x(m * k);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 2) ? -1.0f : 1.0f;
+  x[2 * k + 40] = std::numeric_limits<float>::infinity();
+  const auto w = interleave_matrix(DType::q8_0, plain, n, k);
+  for (InterleavedGemmFn fn : {quant_gemm_x16_ref, has_avx512_vnni() ? quant_gemm_x16_vnni : quant_gemm_x16_ref,
+                               has_amx_int8() ? quant_gemm_x16_amx : quant_gemm_x16_ref}) {
+    const auto y = run_x16(fn, DType::q8_0_x16, m, n, k, x, w, 0, 1);
+    for (int64_t i = 0; i < 2 * n; ++i) EXPECT_FLOAT_EQ(y[i], 64.0f * 255.0f / 2.0f) << i;
+    for (int64_t i = 2 * n; i < 3 * n; ++i) EXPECT_TRUE(std::isnan(y[i])) << i;
+  }
+}
+
+// Through the backend: interleaved weights on both paths (int8 kernel for few rows, dequantize
+// + sgemm for many) match the plain weights' results.
+TEST(QuantInterleave, BackendLinearOnBothPathsMatchesPlainWeights) {
+  auto be = make_cpu_backend(2);
+  for (DType t : {DType::q8_0, DType::q4_0})
+    for (int64_t m : {int64_t{1}, int64_t{9}, kQuantGemmMaxRows, kQuantGemmMaxRows + 1}) {
+      const int64_t n = 80, k = 320;
+      const auto x = random_values(m * k, static_cast<uint32_t>(m + 7));
+      const auto plain = quantize_matrix(t, random_values(n * k, 13), n, k);
+      const auto inter = interleave_matrix(t, plain, n, k);
+      std::vector<float> bias(n), want(m * n), got(m * n);
+      for (int64_t j = 0; j < n; ++j) bias[j] = 0.25f * j;
+      be->linear(x.data(), m, WeightView{t, plain.data(), n, k}, bias.data(), want.data());
+      be->linear(x.data(), m, WeightView{interleaved_dtype(t), inter.data(), n, k}, bias.data(), got.data());
+      for (int64_t i = 0; i < m * n; ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-4f * (1.0f + std::fabs(want[i]))) << dtype_name(t) << " m=" << m << " at " << i;
     }
 }

@@ -2,6 +2,7 @@
 // -mamx-bf16 (plus AVX-512 for the output transposition; lib/CMakeLists.txt). Like
 // bf16_gemm_avx512.cpp it uses no standard-library templates or shared inline functions.
 #include "backend/cpu/bf16_gemm_amx.h"
+#include "backend/cpu/amx_tiles.h"
 
 // GCC 12's AVX-512 headers start some intrinsics from a deliberately undefined register, which
 // -W(maybe-)uninitialized reports once they are inlined here.
@@ -12,17 +13,6 @@
 namespace maskkv::cpu::amx {
 
 namespace {
-
-// Tile loads and stores with a 64-bit stride register: the intrinsics pass the stride as `long`,
-// which is 32 bits on Windows and does not assemble there.
-#define MASKKV_TILE_LOAD(tile, base, stride)                                                     \
-  __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #tile ::"r"(static_cast<const void*>(base)),    \
-                   "r"(static_cast<int64_t>(stride))                                            \
-                   : "memory")
-#define MASKKV_TILE_STORE(tile, base, stride)                                                    \
-  __asm__ volatile("tilestored %%tmm" #tile ", (%0,%1,1)" ::"r"(static_cast<void*>(base)),      \
-                   "r"(static_cast<int64_t>(stride))                                            \
-                   : "memory")
 
 // Palette 1, tiles 0-7 all 16 rows of 64 bytes: 0-3 accumulators (16 weight rows x 16 columns of
 // f32), 4-5 weight rows (16 x 32 bf16), 6-7 packed columns (16 pairs x 16 columns).

@@ -15,9 +15,11 @@
 #include "backend/cpu/address_space.h"
 #include "backend/cpu/bf16_gemm.h"
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/quant_linear.h"
 #include "backend/cpu/vec_math.h"
 #include "core/error.h"
+#include "core/quant_interleave.h"
 #include "core/thread_pool.h"
 
 extern "C" void openblas_set_num_threads(int);
@@ -85,6 +87,8 @@ class CpuBackend final : public Backend {
 
   const void* resident(const void* host, size_t) override { return host; }
 
+  bool interleaved_block_weights() const override { return cpu::quant_weights_interleaved(); }
+
   MemoryStats memory() const override { return {in_use_.load(), peak_.load(), 0}; }
   void reset_peak() override { peak_.store(in_use_.load()); }
   void synchronize() override {}
@@ -116,7 +120,14 @@ class CpuBackend final : public Backend {
         } else {
           auto& buf = scratch(tid, nc * k);
           const uint8_t* src = static_cast<const uint8_t*>(w.data) + c0 * dtype_row_bytes(w.dtype, k);
-          convert_to_f32(w.dtype, src, buf.data(), static_cast<size_t>(nc * k));
+          if (dtype_is_interleaved(w.dtype)) {
+            // Chunks start at multiples of 16 rows, and interleaved matrices have whole groups.
+            for (int64_t g = 0; g < nc / kInterleaveRows; ++g)
+              dequantize_group(w.dtype, src + g * kInterleaveRows * dtype_row_bytes(w.dtype, k), k,
+                               buf.data() + g * kInterleaveRows * k);
+          } else {
+            convert_to_f32(w.dtype, src, buf.data(), static_cast<size_t>(nc * k));
+          }
           wt = buf.data();
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),

@@ -34,13 +34,20 @@ bool has_avx512_vnni() {
   return supported;
 }
 
-bool has_amx_bf16() {
-  static const bool supported = [] {
-    if (!has_avx512_bf16()) return false;
-    unsigned a, b, c, d;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-    constexpr unsigned kAmxBf16 = 1u << 22, kAmxTile = 1u << 24;
-    if ((d & (kAmxBf16 | kAmxTile)) != (kAmxBf16 | kAmxTile)) return false;
+namespace {
+
+// CPUID leaf 7 EDX feature bits.
+bool cpuid7_edx_has(unsigned bits) {
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d & bits) == bits;
+}
+
+// AMX tiles usable by this process: the CPU has AMX-TILE, the OS manages the tile state, and
+// Linux granted the use of tile data (asked once).
+bool amx_tiles_usable() {
+  static const bool usable = [] {
+    constexpr unsigned kAmxTile = 1u << 24;
+    if (!cpuid7_edx_has(kAmxTile)) return false;
     // XCR0 bits 17 and 18: the OS manages the tile configuration and tile data.
     uint32_t lo, hi;
     __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
@@ -52,6 +59,18 @@ bool has_amx_bf16() {
     return false;
 #endif
   }();
+  return usable;
+}
+
+}  // namespace
+
+bool has_amx_bf16() {
+  static const bool supported = has_avx512_bf16() && cpuid7_edx_has(1u << 22) && amx_tiles_usable();
+  return supported;
+}
+
+bool has_amx_int8() {
+  static const bool supported = has_avx512_vnni() && cpuid7_edx_has(1u << 25) && amx_tiles_usable();
   return supported;
 }
 

@@ -18,6 +18,10 @@ bool has_avx512_vnni();
 // once, on the first call).
 bool has_amx_bf16();
 
+// True when the CPU has AVX512-VNNI (above), AMX-TILE and AMX-INT8, with the same OS support and
+// permission (the quantized GEMM's tile kernel, quant_gemm.h).
+bool has_amx_int8();
+
 // How linear layers with bf16 weights (and, in `fast`, attention) compute:
 //   portable  the weights converted to f32 tile by tile, OpenBLAS sgemm; f32 attention. Any
 //             x86-64-v3 CPU; the only choice for f32 and f16 weights.

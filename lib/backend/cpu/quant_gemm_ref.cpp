@@ -1,5 +1,5 @@
-// The portable reference of the quantized GEMM (cpu/quant_gemm.h) and the activation quantizer
-// every implementation shares.
+// The portable references of the quantized GEMMs (cpu/quant_gemm.h), plain and interleaved, and
+// the activation quantizers every implementation shares.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -7,32 +7,54 @@
 
 #include "backend/cpu/quant_gemm.h"
 #include "core/quant_blocks.h"
+#include "core/quant_interleave.h"
 
 namespace maskkv::cpu {
+
+namespace {
+
+// Quantizes the 32 values at xs: put(j, q) receives each rounded value q in [-127, 127];
+// returns the block's scale. A block holding NaN or Inf puts zeros and returns NaN, so that the
+// non-finite value reaches the output as NaN (sessions reject NaN logits), not as bytes.
+template <class Put>
+float quantize_block(const float* xs, Put put) {
+  float amax = 0.0f;
+  bool finite = true;
+  for (int j = 0; j < kQuantBlock; ++j) {
+    amax = std::max(amax, std::fabs(xs[j]));
+    finite = finite && std::isfinite(xs[j]);
+  }
+  if (!finite) {
+    for (int j = 0; j < kQuantBlock; ++j) put(j, 0);
+    return std::numeric_limits<float>::quiet_NaN();
+  }
+  const float inv = amax != 0.0f ? 127.0f / amax : 0.0f;
+  for (int j = 0; j < kQuantBlock; ++j) put(j, static_cast<int>(std::nearbyint(xs[j] * inv)));
+  return amax / 127.0f;
+}
+
+}  // namespace
 
 void quantize_activations(const float* x, int64_t k, int64_t r0, int64_t r1, uint8_t* q, float* d) {
   const int64_t nb = k / kQuantBlock;
   for (int64_t r = r0; r < r1; ++r)
     for (int64_t b = 0; b < nb; ++b) {
-      const float* xs = x + r * k + b * kQuantBlock;
-      float amax = 0.0f;
-      bool finite = true;
-      for (int j = 0; j < kQuantBlock; ++j) {
-        amax = std::max(amax, std::fabs(xs[j]));
-        finite = finite && std::isfinite(xs[j]);
-      }
       uint8_t* qs = q + r * k + b * kQuantBlock;
-      if (!finite) {
-        // NaN/Inf must reach the output as NaN (sessions reject NaN logits), not as bytes.
-        d[r * nb + b] = std::numeric_limits<float>::quiet_NaN();
-        std::memset(qs, 128, kQuantBlock);
-        continue;
-      }
-      const float scale = amax / 127.0f;
-      const float inv = scale != 0.0f ? 127.0f / amax : 0.0f;
-      d[r * nb + b] = scale;
-      for (int j = 0; j < kQuantBlock; ++j)
-        qs[j] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(xs[j] * inv)) + 128);
+      d[r * nb + b] = quantize_block(x + r * k + b * kQuantBlock, [qs](int j, int v) { qs[j] = static_cast<uint8_t>(v + 128); });
+    }
+}
+
+void quantize_rows(const float* x, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d, int32_t* sum) {
+  const int64_t nb = k / kQuantBlock;
+  for (int64_t r = r0; r < r1; ++r)
+    for (int64_t b = 0; b < nb; ++b) {
+      int8_t* qs = q + r * k + b * kQuantBlock;
+      int32_t s = 0;
+      d[r * nb + b] = quantize_block(x + r * k + b * kQuantBlock, [qs, &s](int j, int v) {
+        qs[j] = static_cast<int8_t>(v);
+        s += v;
+      });
+      sum[r * nb + b] = s;
     }
 }
 
@@ -74,6 +96,35 @@ void quant_gemm_ref(const QuantActivations& x, const QuantWeights& w, int64_t c0
       }
       y[i * ldy + j] = sum;
     }
+}
+
+// The interleaved reference reads each weight through the layout's definition
+// (core/quant_interleave.h), independently of how the VNNI kernel walks it.
+void quant_gemm_x16_ref(const QuantRows& x, const QuantWeights& w, int64_t g0, int64_t g1, float* y,
+                        int64_t ldy) {
+  const int64_t nb = w.k / kQuantBlock;
+  const int64_t tile_bytes = interleaved_tile_bytes(w.dtype);
+  const bool q8 = w.dtype == DType::q8_0_x16;
+  for (int64_t g = g0; g < g1; ++g)
+    for (int r = 0; r < kInterleaveRows; ++r)
+      for (int64_t i = 0; i < x.m; ++i) {
+        float sum = 0.0f;
+        for (int64_t b = 0; b < nb; ++b) {
+          const uint8_t* tile = w.data + (g * nb + b) * tile_bytes;
+          uint16_t h;
+          std::memcpy(&h, tile + 2 * r, 2);
+          const int8_t* xs = x.q + i * x.k + b * kQuantBlock;
+          int32_t dot = 0;
+          for (int t = 0; t < kQuantBlock; ++t) {
+            const int c = (t % (q8 ? 32 : 16)) / 4;  // the chunk holding value t
+            const uint8_t byte = tile[2 * kInterleaveRows + c * 4 * kInterleaveRows + r * 4 + t % 4];
+            const int v = q8 ? byte - 128 : (t < 16 ? byte & 0x0F : byte >> 4) - 8;
+            dot += v * xs[t];
+          }
+          sum += x.d[i * nb + b] * f16_to_f32(h) * static_cast<float>(dot);
+        }
+        y[i * ldy + g * kInterleaveRows + r] = sum;
+      }
 }
 
 }  // namespace maskkv::cpu
