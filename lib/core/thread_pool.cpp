@@ -1,8 +1,12 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <system_error>
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
 
 #include "core/error.h"
 
@@ -13,6 +17,25 @@ void chunk(size_t n, int parts, int index, size_t* begin, size_t* end) {
   size_t base = n / parts, extra = n % parts;
   *begin = index * base + std::min<size_t>(index, extra);
   *end = *begin + base + (static_cast<size_t>(index) < extra ? 1 : 0);
+}
+
+// How long a wait polls before it sleeps: longer than the gaps between the loops of a forward
+// pass, short enough that an idle pool gives its cores back at once.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+// Polls `ready` for up to kSpin; true when it became true.
+template <class Ready>
+bool spin_until(Ready ready) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+#if defined(__x86_64__) || defined(_M_X64)
+      _mm_pause();
+#endif
+    }
+    if (std::chrono::steady_clock::now() >= until) return false;
+  }
 }
 }  // namespace
 
@@ -30,7 +53,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
     const size_t started = workers_.size();
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
+      stop_.store(true, std::memory_order_release);
     }
     start_cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -43,7 +66,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -52,22 +75,21 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker(int index) {
   size_t seen = 0;
   for (;;) {
-    const std::function<void(int, size_t, size_t)>* job;
-    size_t n;
-    {
+    auto ready = [&] { return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; };
+    if (!spin_until(ready)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-      n = job_n_;
+      start_cv_.wait(lock, ready);
     }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
+    const std::function<void(int, size_t, size_t)>* job = job_;
     size_t b, e;
-    chunk(n, n_threads_, index, &b, &e);
+    chunk(job_n_, n_threads_, index, &b, &e);
     if (b < e) (*job)(index, b, e);
-    {
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Under the mutex: the caller checks pending_ under it before it sleeps.
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      done_cv_.notify_one();
     }
   }
 }
@@ -85,8 +107,8 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(int, size_t, si
     std::lock_guard<std::mutex> lock(mutex_);
     job_ = &fn;
     job_n_ = n;
-    pending_ = n_threads_ - 1;
-    ++generation_;
+    pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   start_cv_.notify_all();
   size_t b, e;
@@ -97,8 +119,11 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(int, size_t, si
   } catch (...) {
     error = std::current_exception();
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
+  auto done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(done)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_cv_.wait(lock, done);
+  }
   job_ = nullptr;
   if (error) std::rethrow_exception(error);
 }

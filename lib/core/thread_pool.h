@@ -4,6 +4,7 @@
 // body must not call parallel_for on the same pool.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -36,11 +37,15 @@ class ThreadPool {
   std::mutex mutex_;
   std::mutex run_mutex_;  // serialises parallel_for callers
   std::condition_variable start_cv_, done_cv_;
+  // job_ and job_n_ are written before generation_ is advanced (release) and read after it is
+  // seen (acquire). Waits spin briefly on the atomics before sleeping on the condition
+  // variables: waking a sleeping thread costs tens to hundreds of microseconds, as much as a
+  // small loop's work, and loops come back to back during a forward pass.
   const std::function<void(int, size_t, size_t)>* job_ = nullptr;
   size_t job_n_ = 0;
-  size_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<size_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace maskkv
