@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/quant_linear.h"
 #include "core/dtype.h"
@@ -103,8 +104,11 @@ int main(int argc, char** argv) {
     }
   }
   auto be = make_cpu_backend(threads);
-  std::printf("# int8 kernel: %s; threads: %d; median of %d alternating runs\n", cpu::quant_gemm_best_name(),
-              be->n_threads(), reps);
+  std::printf("# int8 kernels: plain layout %s; interleaved layout %s", cpu::quant_gemm_best_name(),
+              be->interleaved_block_weights() ? "vnni" : "not used");
+  if (be->interleaved_block_weights() && cpu::has_amx_int8())
+    std::printf(" below %ld rows, amx from %ld", long(cpu::kAmxMinRows), long(cpu::kAmxMinRows));
+  std::printf("; threads: %d; median of %d alternating runs\n", be->n_threads(), reps);
   const int64_t shapes[][2] = {{4096, 4096}, {12288, 4096}, {4096, 12288}};
   if (!crossover) {
     const bool inter = be->interleaved_block_weights();

@@ -110,7 +110,8 @@ MASKKV_API void maskkv_model_default_options(maskkv_model_options* options);
  * weights at load. A tokenizer in the directory is loaded too.
  * `directory` may also name a LLaDA or Dream GGUF file (llama.cpp's format, recognised by its
  * magic; F32/F16/BF16 and Q8_0/Q4_0 tensors memory-mapped and used as stored (the Q8_0/Q4_0
- * blocks on the CPU backend only), Q4_K/Q6_K dequantized to bf16, options->weight_type applied
+ * blocks on the CPU backend only, which on CPUs with AVX512-VNNI copies the linear weights'
+ * blocks once into its interleaved order), Q4_K/Q6_K dequantized to bf16, options->weight_type applied
  * as for safetensors, the tokenizer from its metadata; see docs/gguf.md). options may be NULL
  * for defaults. */
 MASKKV_API maskkv_status maskkv_model_load(const char* directory,

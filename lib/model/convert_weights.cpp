@@ -19,19 +19,17 @@ namespace maskkv {
 
 namespace {
 
-// Gives the whole pages inside [p, p + bytes) back to the kernel. MADV_PAGEOUT reclaims them
-// without changing what they hold: pages of a file mapping leave memory and fault in from the
-// file again if read; memory the process owns (a GGUF file's dequantized or reordered tensors,
-// matrices converted before) keeps its contents, so a source another part of the model still
-// reads (the fingerprint samples tensors after conversion) is never destroyed, as
-// MADV_DONTNEED would destroy anonymous memory. Where there is no MADV_PAGEOUT (kernels before
-// 5.4, the Windows build's mmap shim) the pages stay until the system reclaims them.
+// Gives the whole pages inside [p, p + bytes) back to the kernel (MADV_DONTNEED): pages of a file
+// mapping fault in from the file again if read; memory the process owns (a GGUF file's
+// dequantized or reordered tensors, matrices converted before) reads as zeros afterwards, so
+// only a source nothing reads any more may be released. Where there is no madvise (the Windows
+// build's mmap shim) the pages stay until the system reclaims them.
 void release_pages(const void* p, size_t bytes) {
-#ifdef MADV_PAGEOUT
+#ifdef MADV_DONTNEED
   static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
   const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_PAGEOUT);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 #else
   (void)p;
   (void)bytes;
@@ -149,7 +147,9 @@ Weights convert_weights(const Weights& bound, WeightType type, int n_threads, bo
   c.convert(&w.lm_head, "the LM head", tied);
   if (to == DType::bf16 && dtype_is_block(w.embed.dtype)) {
     if (tied) {
-      w.bytes -= std::min<uint64_t>(w.bytes, dtype_row_bytes(w.embed.dtype, w.embed.cols) * w.embed.rows);
+      const size_t embed_bytes = dtype_row_bytes(w.embed.dtype, w.embed.cols) * w.embed.rows;
+      w.bytes -= std::min<uint64_t>(w.bytes, embed_bytes);
+      release_pages(w.embed.data, embed_bytes);
       w.embed = w.lm_head;  // one bf16 copy serves both
     } else {
       c.convert(&w.embed, "the token embedding");

@@ -6,10 +6,12 @@
 // norm weights and biases (f32 already). A matrix whose rows are not a whole number of 32-value
 // blocks stays as stored under a block type.
 //
-// The source matrices live in the checkpoint's memory map; each one's pages are released
-// (madvise(MADV_PAGEOUT), which keeps their contents) as soon as it is converted, so that the
-// file does not stay resident beside its converted copy: peak memory is about the converted
-// size, not the sum.
+// The source matrices live in the checkpoint's memory map (or in memory the checkpoint owns);
+// each one's pages are released (madvise(MADV_DONTNEED)) as soon as it is converted, so that
+// the file does not stay resident beside its converted copy: peak memory is about the converted
+// size, not the sum. So after the call the converted matrices of `bound` must not be read
+// again, except file-mapped ones (read back from the file) and the token embedding a tied LM
+// head shares (kept); Model::load takes the checkpoint's fingerprint before converting.
 #pragma once
 
 #include "model/weights.h"

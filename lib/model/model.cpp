@@ -58,6 +58,8 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
   m->checkpoint_ = gguf ? load_gguf_checkpoint(directory) : std::make_unique<Checkpoint>(directory);
   m->spec_ = parse_model_spec(m->checkpoint_->config(), gguf ? directory + " (metadata)" : directory + "/config.json");
   m->host_weights_ = bind_weights(m->spec_, *m->checkpoint_, options.scan_all_weights);
+  // Before any conversion: converting releases the source tensors' memory.
+  m->fingerprint_ = fingerprint_of(m->spec_, *m->checkpoint_);
   m->backend_ = make_backend(options.backend, options.n_threads);
   if ((options.weight_type == WeightType::q8_0 || options.weight_type == WeightType::q4_0) &&
       !m->backend_->host_memory())
@@ -75,7 +77,6 @@ std::shared_ptr<Model> Model::load(const std::string& directory, const ModelOpti
                                   "or weight type 'bf16' to dequantize them at load");
   m->weights_ = place_weights(m->spec_, m->host_weights_, *m->backend_);
   m->backend_->set_compute_dtype(m->host_weights_.dtype);
-  m->fingerprint_ = fingerprint_of(m->spec_, *m->checkpoint_);
   return m;
 }
 

@@ -196,8 +196,8 @@ TEST_P(GgufDemo, Q8_0IsUsedAsStored) {
 }
 
 // The fingerprint (which a calibration profile must match) is the file's, whatever the weights
-// become at load: converting reads the file's tensors and releases their pages, and LLaDA's
-// reordered Q/K rows are memory the checkpoint owns, which a release must leave intact.
+// become at load: converting releases the source tensors' pages, and LLaDA's reordered Q/K rows
+// are memory the checkpoint owns, which then reads as zeros.
 TEST_P(GgufDemo, FingerprintDoesNotDependOnTheWeightType) {
   const std::string path = gguf(GetParam(), "q8_0");
   const std::string want = load(path)->fingerprint();

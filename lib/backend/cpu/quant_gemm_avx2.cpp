@@ -6,7 +6,6 @@
 
 #include <cstring>
 
-#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/quant_block_simd.h"
 #include "core/quant_blocks.h"
@@ -77,17 +76,6 @@ void quant_gemm_avx2(const QuantActivations& x, const QuantWeights& w, int64_t c
     gemm<DType::q8_0>(x, w, c0, c1, y, ldy);
   else
     gemm<DType::q4_0>(x, w, c0, c1, y, ldy);
-}
-
-QuantGemmFn quant_gemm_best() { return has_avx512_vnni() ? quant_gemm_vnni : quant_gemm_avx2; }
-const char* quant_gemm_best_name() { return has_avx512_vnni() ? "vnni" : "avx2"; }
-bool quant_weights_interleaved() { return has_avx512_vnni(); }
-
-InterleavedGemmFn interleaved_gemm_for(int64_t m) {
-  // Interleaved weights are made only on CPUs with AVX512-VNNI; the reference serves any other
-  // caller that builds them.
-  if (has_amx_int8() && m >= kAmxMinRows) return quant_gemm_x16_amx;
-  return has_avx512_vnni() ? quant_gemm_x16_vnni : quant_gemm_x16_ref;
 }
 
 }  // namespace maskkv::cpu

@@ -33,13 +33,25 @@ namespace {
 // (8 rows x 64 bytes); 4-5: their integer products (R rows x 16 int32). R, the activation rows
 // of one pass (at most 16), is set per pass: tiles of fewer rows load and store less.
 struct alignas(64) TileConfig {
-  explicit TileConfig(int r) : rows{static_cast<uint8_t>(r), static_cast<uint8_t>(r), 8, 8, static_cast<uint8_t>(r),
-                                    static_cast<uint8_t>(r)} {}
   uint8_t palette = 1;
   uint8_t start_row = 0;
   uint8_t reserved[14] = {};
   uint16_t bytes_per_row[16] = {32, 32, 64, 64, 64, 64};
-  uint8_t rows[16];
+  uint8_t rows[16] = {};
+};
+
+// One configuration per pass height, in static memory: the configuration is read by an
+// instruction the compiler sees as touching only its first bytes, so it must not be a local
+// whose stores could be dropped.
+struct TileConfigs {
+  TileConfigs() {
+    for (int r = 1; r <= 16; ++r) {
+      TileConfig& c = by_rows[r];
+      c.rows[0] = c.rows[1] = c.rows[4] = c.rows[5] = static_cast<uint8_t>(r);
+      c.rows[2] = c.rows[3] = 8;
+    }
+  }
+  TileConfig by_rows[17];
 };
 
 constexpr int kTileRows = 16;
@@ -167,6 +179,7 @@ void rows_tail(int rows, const QuantRows& x, int64_t r0, const uint8_t* group, f
 
 template <DType T>
 void gemm(const QuantRows& x, const QuantWeights& w, int64_t g0, int64_t g1, float* y, int64_t ldy) {
+  static const TileConfigs kConfigs;
   const int64_t group_bytes = kTileBytes<T> * (w.k / kQuantBlock);
   // Groups outermost, so that a group's weights are read from memory once and from cache for
   // the further passes; the configuration changes only when a pass has fewer rows.
@@ -175,8 +188,7 @@ void gemm(const QuantRows& x, const QuantWeights& w, int64_t g0, int64_t g1, flo
     for (int64_t r = 0; r < x.m; r += kTileRows) {
       const int rows = static_cast<int>(x.m - r < kTileRows ? x.m - r : kTileRows);
       if (rows != configured) {
-        const TileConfig config(rows);
-        _tile_loadconfig(&config);
+        _tile_loadconfig(&kConfigs.by_rows[rows]);
         configured = rows;
       }
       rows_tail<T>(rows, x, r, w.data + g * group_bytes, y + g * kInterleaveRows, ldy);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/quant_gemm.h"
 #include "core/error.h"
 #include "core/quant_blocks.h"
