@@ -23,9 +23,10 @@ void chunk(size_t n, int parts, int index, size_t* begin, size_t* end) {
 // pass, short enough that an idle pool gives its cores back at once.
 constexpr auto kSpin = std::chrono::microseconds(100);
 
-// Polls `ready` for up to kSpin; true when it became true.
+// Polls `ready` for up to kSpin (not at all unless `poll`); true when it became true.
 template <class Ready>
-bool spin_until(Ready ready) {
+bool spin_until(bool poll, Ready ready) {
+  if (!poll) return ready();
   const auto until = std::chrono::steady_clock::now() + kSpin;
   for (;;) {
     for (int i = 0; i < 64; ++i) {
@@ -44,7 +45,8 @@ int ThreadPool::hardware_threads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(std::max(1, n_threads)), poll_(n_threads_ <= hardware_threads()) {
   try {
     for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
   } catch (const std::system_error& e) {
@@ -76,7 +78,7 @@ void ThreadPool::worker(int index) {
   size_t seen = 0;
   for (;;) {
     auto ready = [&] { return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; };
-    if (!spin_until(ready)) {
+    if (!spin_until(poll_, ready)) {
       std::unique_lock<std::mutex> lock(mutex_);
       start_cv_.wait(lock, ready);
     }
@@ -120,7 +122,7 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(int, size_t, si
     error = std::current_exception();
   }
   auto done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
-  if (!spin_until(done)) {
+  if (!spin_until(poll_, done)) {
     std::unique_lock<std::mutex> lock(mutex_);
     done_cv_.wait(lock, done);
   }

@@ -44,6 +44,9 @@ class ThreadPool {
   const std::function<void(int, size_t, size_t)>* job_ = nullptr;
   size_t job_n_ = 0;
   std::atomic<size_t> generation_{0};
+  // Polling only when every thread can have a core: with more threads than the hardware runs at
+  // once, a polling thread would take the core of one with work to do.
+  bool poll_ = true;
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
 };
