@@ -3,16 +3,8 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "core/quant_blocks.h"
 
 namespace maskkv {
-
-namespace {
-
-constexpr int kScaleBytes = 2 * kInterleaveRows;
-constexpr int kChunkBytes = 4 * kInterleaveRows;  // four values of each of the sixteen rows
-
-}  // namespace
 
 DType interleaved_dtype(DType plain) {
   if (plain == DType::q8_0) return DType::q8_0_x16;
@@ -44,12 +36,13 @@ void interleave_group(DType plain, const void* src, int64_t k, void* dst) {
       const uint8_t* blk = in + r * row_bytes + b * block_bytes;
       std::memcpy(tile + 2 * r, blk, 2);
       const uint8_t* qs = blk + 2;
+      uint8_t* values = tile + kInterleavedScaleBytes;
       if (plain == DType::q8_0) {
         for (int t = 0; t < kQuantBlock; ++t)
-          tile[kScaleBytes + (t / 4) * kChunkBytes + r * 4 + t % 4] = static_cast<uint8_t>(qs[t] + 128);
+          values[interleaved_value_byte(r, t)] = static_cast<uint8_t>(qs[t] + kInterleavedOffset<DType::q8_0_x16>);
       } else {
         // A plain Q4_0 byte j holds values j and j + 16: already the pair an interleaved byte holds.
-        for (int t = 0; t < kQuantBlock / 2; ++t) tile[kScaleBytes + (t / 4) * kChunkBytes + r * 4 + t % 4] = qs[t];
+        for (int t = 0; t < kQuantBlock / 2; ++t) values[interleaved_value_byte(r, t)] = qs[t];
       }
     }
   }
@@ -61,7 +54,7 @@ void dequantize_group(DType interleaved, const void* src, int64_t k, float* dst)
   const auto* in = static_cast<const uint8_t*>(src);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* tile = in + b * tile_bytes;
-    const uint8_t* q = tile + kScaleBytes;
+    const uint8_t* q = tile + kInterleavedScaleBytes;
     for (int r = 0; r < kInterleaveRows; ++r) {
       uint16_t h;
       std::memcpy(&h, tile + 2 * r, 2);
@@ -69,12 +62,12 @@ void dequantize_group(DType interleaved, const void* src, int64_t k, float* dst)
       float* y = dst + r * k + b * kQuantBlock;
       if (interleaved == DType::q8_0_x16) {
         for (int t = 0; t < kQuantBlock; ++t)
-          y[t] = d * static_cast<float>(static_cast<int>(q[(t / 4) * kChunkBytes + r * 4 + t % 4]) - 128);
+          y[t] = d * static_cast<float>(q[interleaved_value_byte(r, t)] - kInterleavedOffset<DType::q8_0_x16>);
       } else {
         for (int t = 0; t < kQuantBlock / 2; ++t) {
-          const uint8_t v = q[(t / 4) * kChunkBytes + r * 4 + t % 4];
-          y[t] = d * static_cast<float>((v & 0x0F) - 8);
-          y[t + kQuantBlock / 2] = d * static_cast<float>((v >> 4) - 8);
+          const uint8_t v = q[interleaved_value_byte(r, t)];
+          y[t] = d * static_cast<float>((v & 0x0F) - kInterleavedOffset<DType::q4_0_x16>);
+          y[t + kQuantBlock / 2] = d * static_cast<float>((v >> 4) - kInterleavedOffset<DType::q4_0_x16>);
         }
       }
     }

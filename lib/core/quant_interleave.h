@@ -18,10 +18,30 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "core/quant_blocks.h"
 
 namespace maskkv {
 
 constexpr int kInterleaveRows = 16;
+
+// Where a tile's values start (after the sixteen f16 scales), and the bytes of one 64-byte
+// vector of four values per row.
+constexpr int kInterleavedScaleBytes = 2 * kInterleaveRows;
+constexpr int kInterleavedChunkBytes = 4 * kInterleaveRows;
+
+// Tile bytes of an interleaved dtype, for kernels that need them as constants.
+template <DType T>
+constexpr int64_t kInterleavedTileBytes =
+    static_cast<int64_t>(T == DType::q8_0_x16 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0)) * kInterleaveRows;
+// What each stored byte (or nibble) carries above the value: Q8_0 stores q + 128, Q4_0 its
+// nibble q whose value is q - 8.
+template <DType T>
+constexpr int32_t kInterleavedOffset = T == DType::q8_0_x16 ? 128 : 8;
+
+// The byte of a tile's values (counted from kInterleavedScaleBytes) that holds value t (0..31)
+// of row r: Q8_0 all 32 values; Q4_0 values t < 16 in the low nibble and t + 16 in the high one
+// of the byte for t.
+constexpr int interleaved_value_byte(int r, int t) { return (t / 4) * kInterleavedChunkBytes + r * 4 + t % 4; }
 
 // The interleaved dtype of a plain block dtype (q8_0 -> q8_0_x16, q4_0 -> q4_0_x16).
 DType interleaved_dtype(DType plain);

@@ -8,6 +8,7 @@
 
 #include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/quant_block_simd.h"
+#include "backend/cpu/vec_math.h"
 #include "core/quant_blocks.h"
 
 namespace maskkv::cpu {
@@ -45,7 +46,7 @@ void tile(const QuantActivations& x, int64_t r0, const uint8_t* w0, int64_t wrow
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c) y[(r0 + r) * ldy + c] = hsum(acc[r][c]);
+    for (int c = 0; c < C; ++c) y[(r0 + r) * ldy + c] = hsum8(acc[r][c]);
 }
 
 template <DType T, int C>

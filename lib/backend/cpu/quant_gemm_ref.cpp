@@ -99,7 +99,7 @@ void quant_gemm_ref(const QuantActivations& x, const QuantWeights& w, int64_t c0
 }
 
 // The interleaved reference reads each weight through the layout's definition
-// (core/quant_interleave.h), independently of how the VNNI kernel walks it.
+// (core/quant_interleave.h), independently of how the SIMD kernels walk it.
 void quant_gemm_x16_ref(const QuantRows& x, const QuantWeights& w, int64_t g0, int64_t g1, float* y,
                         int64_t ldy) {
   const int64_t nb = w.k / kQuantBlock;
@@ -116,9 +116,9 @@ void quant_gemm_x16_ref(const QuantRows& x, const QuantWeights& w, int64_t g0, i
           const int8_t* xs = x.q + i * x.k + b * kQuantBlock;
           int32_t dot = 0;
           for (int t = 0; t < kQuantBlock; ++t) {
-            const int c = (t % (q8 ? 32 : 16)) / 4;  // the chunk holding value t
-            const uint8_t byte = tile[2 * kInterleaveRows + c * 4 * kInterleaveRows + r * 4 + t % 4];
-            const int v = q8 ? byte - 128 : (t < 16 ? byte & 0x0F : byte >> 4) - 8;
+            const uint8_t byte = tile[kInterleavedScaleBytes + interleaved_value_byte(r, q8 ? t : t % 16)];
+            const int v = q8 ? byte - kInterleavedOffset<DType::q8_0_x16>
+                             : (t < 16 ? byte & 0x0F : byte >> 4) - kInterleavedOffset<DType::q4_0_x16>;
             dot += v * xs[t];
           }
           sum += x.d[i * nb + b] * f16_to_f32(h) * static_cast<float>(dot);

@@ -10,6 +10,7 @@
 
 #include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/quant_block_simd.h"
+#include "backend/cpu/vec_math.h"
 #include "core/quant_blocks.h"
 
 // The AVX-512 instructions are enabled for the code below only, not with -m flags for the whole
@@ -64,7 +65,7 @@ void tile(const QuantActivations& x, int64_t r0, const uint8_t* w0, int64_t wrow
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c) y[(r0 + r) * ldy + c] = hsum(acc[r][c]);
+    for (int c = 0; c < C; ++c) y[(r0 + r) * ldy + c] = hsum8(acc[r][c]);
 }
 
 constexpr int kRows = 4;

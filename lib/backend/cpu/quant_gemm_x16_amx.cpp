@@ -60,8 +60,6 @@ constexpr int kWeightBytes = 512;  // a tile's values as the B operand
 // memory once per call, and the hardware prefetcher alone leaves the loads waiting.
 constexpr int64_t kPrefetchTiles = 16;
 
-template <DType T>
-constexpr int64_t kTileBytes = T == DType::q8_0_x16 ? 544 : 288;
 
 // A Q4_0 tile's nibbles as the eight 64-byte rows of the B operand (Q8_0 tiles are one already).
 inline void unpack_q4(const uint8_t* q, uint8_t* out) {
@@ -77,10 +75,9 @@ inline void unpack_q4(const uint8_t* q, uint8_t* out) {
 template <DType T, int R>
 inline void scale_block(const int32_t* dot, const uint8_t* tile, const float* xd, const int32_t* xs, int64_t nb,
                         __m512 (&acc)[R]) {
-  constexpr int32_t kOffset = T == DType::q8_0_x16 ? 128 : 8;
   const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile)));
   for (int r = 0; r < R; ++r) {
-    const __m512i d = _mm512_add_epi32(_mm512_loadu_si512(dot + 16 * r), _mm512_set1_epi32(-kOffset * xs[r * nb]));
+    const __m512i d = _mm512_add_epi32(_mm512_loadu_si512(dot + 16 * r), _mm512_set1_epi32(-kInterleavedOffset<T> * xs[r * nb]));
     acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(dw, _mm512_set1_ps(xd[r * nb])), acc[r]);
   }
 }
@@ -100,23 +97,23 @@ void group_rows(const QuantRows& x, int64_t r0, const uint8_t* group, float* y, 
   __m512 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   const int64_t steps = nb / 2;
-  auto tile_of = [group](int64_t b) { return group + b * kTileBytes<T>; };
+  auto tile_of = [group](int64_t b) { return group + b * kInterleavedTileBytes<T>; };
   auto unpack_step = [&](int64_t p) {
     if constexpr (T == DType::q4_0_x16) {
-      unpack_q4(tile_of(2 * p) + 2 * kInterleaveRows, unpacked[p & 1][0]);
-      unpack_q4(tile_of(2 * p + 1) + 2 * kInterleaveRows, unpacked[p & 1][1]);
+      unpack_q4(tile_of(2 * p) + kInterleavedScaleBytes, unpacked[p & 1][0]);
+      unpack_q4(tile_of(2 * p + 1) + kInterleavedScaleBytes, unpacked[p & 1][1]);
     }
   };
   if (steps > 0) unpack_step(0);
   for (int64_t p = 0; p < steps; ++p) {
     const int64_t b = 2 * p;
-    for (int64_t off = 0; off < 2 * kTileBytes<T>; off += 64)
+    for (int64_t off = 0; off < 2 * kInterleavedTileBytes<T>; off += 64)
       _mm_prefetch(reinterpret_cast<const char*>(tile_of(b + kPrefetchTiles) + off), _MM_HINT_T0);
     MASKKV_TILE_LOAD(0, xq + b * kQuantBlock, x.k);
     MASKKV_TILE_LOAD(1, xq + (b + 1) * kQuantBlock, x.k);
     if constexpr (T == DType::q8_0_x16) {
-      MASKKV_TILE_LOAD(2, tile_of(b) + 2 * kInterleaveRows, 64);
-      MASKKV_TILE_LOAD(3, tile_of(b + 1) + 2 * kInterleaveRows, 64);
+      MASKKV_TILE_LOAD(2, tile_of(b) + kInterleavedScaleBytes, 64);
+      MASKKV_TILE_LOAD(3, tile_of(b + 1) + kInterleavedScaleBytes, 64);
     } else {
       MASKKV_TILE_LOAD(2, unpacked[p & 1][0], 64);
       MASKKV_TILE_LOAD(3, unpacked[p & 1][1], 64);
@@ -142,9 +139,9 @@ void group_rows(const QuantRows& x, int64_t r0, const uint8_t* group, float* y, 
     const int64_t b = nb - 1;
     MASKKV_TILE_LOAD(0, xq + b * kQuantBlock, x.k);
     if constexpr (T == DType::q8_0_x16) {
-      MASKKV_TILE_LOAD(2, tile_of(b) + 2 * kInterleaveRows, 64);
+      MASKKV_TILE_LOAD(2, tile_of(b) + kInterleavedScaleBytes, 64);
     } else {
-      unpack_q4(tile_of(b) + 2 * kInterleaveRows, unpacked[0][0]);
+      unpack_q4(tile_of(b) + kInterleavedScaleBytes, unpacked[0][0]);
       MASKKV_TILE_LOAD(2, unpacked[0][0], 64);
     }
     _tile_zero(4);
@@ -180,7 +177,7 @@ void rows_tail(int rows, const QuantRows& x, int64_t r0, const uint8_t* group, f
 template <DType T>
 void gemm(const QuantRows& x, const QuantWeights& w, int64_t g0, int64_t g1, float* y, int64_t ldy) {
   static const TileConfigs kConfigs;
-  const int64_t group_bytes = kTileBytes<T> * (w.k / kQuantBlock);
+  const int64_t group_bytes = kInterleavedTileBytes<T> * (w.k / kQuantBlock);
   // Groups outermost, so that a group's weights are read from memory once and from cache for
   // the further passes; the configuration changes only when a pass has fewer rows.
   int configured = 0;

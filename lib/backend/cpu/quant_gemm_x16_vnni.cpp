@@ -54,8 +54,7 @@ constexpr int64_t kPrefetchTiles = 16;
 // R activation rows from r0 times the sixteen columns of one group, over all k.
 template <DType T, int R>
 void tile_rows(const QuantRows& x, int64_t r0, const uint8_t* group, float* y, int64_t ldy) {
-  constexpr int64_t kTileBytes = T == DType::q8_0_x16 ? 544 : 288;
-  constexpr int32_t kOffset = T == DType::q8_0_x16 ? 128 : 8;
+  constexpr int64_t kTileBytes = kInterleavedTileBytes<T>;
   const int64_t nb = x.k / kQuantBlock;
   const int8_t* xq = x.q + r0 * x.k;
   const float* xd = x.d + r0 * nb;
@@ -68,10 +67,10 @@ void tile_rows(const QuantRows& x, int64_t r0, const uint8_t* group, float* y, i
       _mm_prefetch(reinterpret_cast<const char*>(tile + kPrefetchTiles * kTileBytes + off), _MM_HINT_T0);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile)));
     __m512i w[kChunks];
-    load_tile<T>(tile + 2 * kInterleaveRows, w);
+    load_tile<T>(tile + kInterleavedScaleBytes, w);
     for (int r = 0; r < R; ++r) {
       const int8_t* xb = xq + r * x.k + b * kQuantBlock;
-      __m512i dot = _mm512_set1_epi32(-kOffset * xs[r * nb + b]);
+      __m512i dot = _mm512_set1_epi32(-kInterleavedOffset<T> * xs[r * nb + b]);
       for (int c = 0; c < kChunks; ++c) {
         int32_t four;
         std::memcpy(&four, xb + 4 * c, 4);
@@ -90,7 +89,7 @@ constexpr int kRows = 8;
 
 template <DType T>
 void gemm(const QuantRows& x, const QuantWeights& w, int64_t g0, int64_t g1, float* y, int64_t ldy) {
-  const int64_t group_bytes = interleaved_tile_bytes(T) * (w.k / kQuantBlock);
+  const int64_t group_bytes = kInterleavedTileBytes<T> * (w.k / kQuantBlock);
   for (int64_t g = g0; g < g1; ++g) {
     const uint8_t* group = w.data + g * group_bytes;
     float* yg = y + g * kInterleaveRows;
