@@ -1,16 +1,20 @@
 // Quantized weights against bf16 in the CPU backend's linear, at the shapes of an 8B model
 // (4096x4096, 12288x4096, 4096x12288: [out, in]) and activation rows m = 1..64, plus the
-// crossover between the int8 kernels and dequantize + sgemm for many rows.
+// crossover between the int8 kernels and dequantize + sgemm for many rows, and the int8 kernels
+// against each other.
 //
-//   bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,4,...] [--crossover]
+//   bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,4,...] [--crossover | --kernels]
 //
 // Prints one table row per (shape, m): the median milliseconds of bf16, q8_0 and q4_0 linear,
 // measured in alternation (bf16, q8, q4, bf16, ...) so that load on a shared machine hits all
 // alike, and the speedups over bf16. Where the backend interleaves block weights
 // (core/quant_interleave.h, CPUs with AVX512-VNNI) q8_0/q4_0 are timed in that layout, the one
-// a loaded model uses, and also in ggml's plain layout (the "plain" columns). --crossover times, for m = 16..256, the int8 path
-// (cpu::quant_linear) against the dequantizing path (the backend's linear above
-// kQuantGemmMaxRows rows, forced through a view of more rows than the int8 limit).
+// a loaded model uses, and also in ggml's plain layout (the "plain" columns). --crossover times,
+// for m = 16..256, the int8 path (cpu::quant_linear) against the dequantizing path (the
+// backend's linear above kQuantGemmMaxRows rows, forced through a view of more rows than the
+// int8 limit). --kernels calls each int8 kernel this CPU runs directly, on one thread, over a
+// whole 4096 x 4096 matrix (plain-layout VNNI or AVX2, interleaved VNNI, interleaved AMX):
+// the measurement behind kAmxMinRows.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -77,11 +81,62 @@ Weights3 make_weights(int64_t n, int64_t k) {
   return w;
 }
 
+// One thread, each kernel on a whole 4096 x 4096 matrix; median of `reps` alternating calls.
+int time_kernels(const std::vector<int64_t>& rows, int reps) {
+  const int64_t n = 4096, k = 4096, nb = k / kQuantBlock;
+  const Weights3 w = make_weights(n, k);
+  std::printf("# int8 kernels called directly, one thread, %ldx%ld; median of %d alternating runs (ms)\n", long(n),
+              long(k), reps);
+  std::printf("%-6s %4s %12s %12s %12s\n", "type", "m", std::string(cpu::quant_gemm_best_name()).append(" plain").c_str(),
+              "vnni x16", "amx x16");
+  for (DType t : {DType::q8_0, DType::q4_0}) {
+    const uint8_t* plain = t == DType::q8_0 ? w.q8.data() : w.q4.data();
+    const uint8_t* inter = t == DType::q8_0 ? w.q8x.data() : w.q4x.data();
+    for (int64_t m : rows) {
+      const auto x = random_vec(m * k, 5);
+      std::vector<uint8_t> qb(m * k);
+      std::vector<int8_t> qs(m * k);
+      std::vector<float> db(m * nb), ds(m * nb), y(m * n);
+      std::vector<int32_t> sum(m * nb);
+      cpu::quantize_activations(x.data(), k, 0, m, qb.data(), db.data());
+      cpu::quantize_rows(x.data(), k, 0, m, qs.data(), ds.data(), sum.data());
+      const cpu::QuantActivations xa{qb.data(), db.data(), m, k};
+      const cpu::QuantRows xr{qs.data(), ds.data(), sum.data(), m, k};
+      const cpu::QuantWeights wp{t, plain, k}, wi{interleaved_dtype(t), inter, k};
+      std::vector<std::vector<double>> times(3);
+      for (int r = 0; r < reps; ++r) {
+        double t0 = now_ms();
+        cpu::quant_gemm_best()(xa, wp, 0, n, y.data(), n);
+        times[0].push_back(now_ms() - t0);
+        if (cpu::has_avx512_vnni()) {
+          t0 = now_ms();
+          cpu::quant_gemm_x16_vnni(xr, wi, 0, n / kInterleaveRows, y.data(), n);
+          times[1].push_back(now_ms() - t0);
+        }
+        if (cpu::has_amx_int8()) {
+          t0 = now_ms();
+          cpu::quant_gemm_x16_amx(xr, wi, 0, n / kInterleaveRows, y.data(), n);
+          times[2].push_back(now_ms() - t0);
+        }
+      }
+      auto cell = [](const std::vector<double>& v) {
+        char text[32] = "-";
+        if (!v.empty()) std::snprintf(text, sizeof(text), "%.3f", median(v));
+        return std::string(text);
+      };
+      std::printf("%-6s %4ld %12.12s %12.12s %12.12s\n", dtype_name(t), long(m), cell(times[0]).c_str(),
+                  cell(times[1]).c_str(), cell(times[2]).c_str());
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int threads = 0, reps = 9;
-  bool crossover = false;
+  bool crossover = false, kernels = false;
   std::vector<int64_t> rows = {1, 2, 4, 8, 16, 32, 64};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -98,11 +153,18 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--crossover") {
       crossover = true;
+    } else if (a == "--kernels") {
+      kernels = true;
     } else {
-      std::fprintf(stderr, "usage: bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,...] [--crossover]\n");
+      std::fprintf(stderr, "usage: bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,...] [--crossover | --kernels]\n");
       return 2;
     }
   }
+  if (crossover && kernels) {
+    std::fprintf(stderr, "bench_quant_gemm: --crossover and --kernels are two different runs; give one\n");
+    return 2;
+  }
+  if (kernels) return time_kernels(rows, reps);
   auto be = make_cpu_backend(threads);
   std::printf("# int8 kernels: plain layout %s; interleaved layout %s", cpu::quant_gemm_best_name(),
               be->interleaved_block_weights() ? "vnni" : "not used");
