@@ -71,8 +71,8 @@ bool quant_weights_interleaved();
 // Activation rows from which the AMX kernel runs instead of the VNNI one: below, its fixed cost
 // per block (tile loads, products stored and read back) outweighs what it saves. Measured with
 // `bench_quant_gemm --kernels` on a 2-core Xeon with AMX, 4096 x 4096, one thread: the two cross
-// at 6-7 rows for Q8_0 and at 7 for Q4_0 (docs/performance-cpu.md).
-constexpr int64_t kAmxMinRows = 6;
+// at 6-7 rows for both Q8_0 and Q4_0 (docs/performance-cpu.md).
+constexpr int64_t kAmxMinRows = 7;
 
 // The interleaved kernel for m activation rows on this CPU.
 InterleavedGemmFn interleaved_gemm_for(int64_t m);

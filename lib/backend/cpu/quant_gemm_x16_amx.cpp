@@ -1,15 +1,24 @@
-// The interleaved quantized GEMM (cpu/quant_gemm.h) on AMX tiles (TDPBSUD: signed activation
-// bytes times unsigned weight bytes). A tile of a weight group (core/quant_interleave.h) is, past
-// its sixteen scales, exactly the B operand of a tile product with K = 32: eight rows of four
-// values for each of sixteen columns. Up to sixteen activation rows of one block are the A
-// operand, read in place (row stride k); one instruction gives the sixteen rows' integer dots
-// with the sixteen columns, which the vector unit then scales into f32 sums block by block (the
-// scales change every 32 values, so the integer sums cannot run longer). Two blocks are in flight
-// at a time. Called only when the CPU has AMX-INT8 (cpu::has_amx_int8, which also obtains the
-// OS permission).
+// The interleaved quantized GEMM (cpu/quant_gemm.h) on AMX tiles (TDPBSSD: signed bytes times
+// signed bytes). A tile of a weight group (core/quant_interleave.h) holds, past its sixteen
+// scales, the B operand of a tile product with K = 32 (eight rows of four values for each of
+// sixteen columns) up to a fixed transformation: Q8_0 bytes are q + 128 and become q by
+// flipping their top bit; a Q4_0 nibble q becomes the byte 16 (q - 8), whose factor 16 (a power
+// of two, so exact) is taken out of the block's scale. Products are then plain signed dots and
+// need no correction for the stored offset.
+//
+// Up to sixteen activation rows of one block are the A operand. One instruction gives those
+// rows' integer dots with the sixteen columns, which the vector unit scales into f32 sums block
+// by block (the scales change every 32 values, so the integer sums cannot run longer). Two
+// blocks are in flight at a time.
+//
+// Called only when the CPU has AMX-INT8 (cpu::has_amx_int8, which also obtains the OS
+// permission).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
+
+#include <cstring>
+#include <vector>
 
 #include "backend/cpu/amx_tiles.h"
 #include "backend/cpu/quant_gemm.h"
@@ -29,6 +38,10 @@ namespace maskkv::cpu {
 
 namespace {
 
+constexpr int kTileRows = 16;
+constexpr int kWeightBytes = 512;                      // a tile's values as the B operand
+constexpr int kActivationBytes = kTileRows * kQuantBlock;  // one block of a pass's rows
+
 // Tiles 0-1: activations of two blocks (R rows x 32 bytes); 2-3: the weights of those blocks
 // (8 rows x 64 bytes); 4-5: their integer products (R rows x 16 int32). R, the activation rows
 // of one pass (at most 16), is set per pass: tiles of fewer rows load and store less.
@@ -36,7 +49,7 @@ struct alignas(64) TileConfig {
   uint8_t palette = 1;
   uint8_t start_row = 0;
   uint8_t reserved[14] = {};
-  uint16_t bytes_per_row[16] = {32, 32, 64, 64, 64, 64};
+  uint16_t bytes_per_row[16] = {kQuantBlock, kQuantBlock, 64, 64, 64, 64};
   uint8_t rows[16] = {};
 };
 
@@ -45,139 +58,169 @@ struct alignas(64) TileConfig {
 // whose stores could be dropped.
 struct TileConfigs {
   TileConfigs() {
-    for (int r = 1; r <= 16; ++r) {
+    for (int r = 1; r <= kTileRows; ++r) {
       TileConfig& c = by_rows[r];
       c.rows[0] = c.rows[1] = c.rows[4] = c.rows[5] = static_cast<uint8_t>(r);
       c.rows[2] = c.rows[3] = 8;
     }
   }
-  TileConfig by_rows[17];
+  TileConfig by_rows[kTileRows + 1];
 };
 
-constexpr int kTileRows = 16;
-constexpr int kWeightBytes = 512;  // a tile's values as the B operand
-// Weight tiles are prefetched this far ahead of the one being multiplied: they stream from
-// memory once per call, and the hardware prefetcher alone leaves the loads waiting.
-constexpr int64_t kPrefetchTiles = 16;
+// How far ahead weight tiles are prefetched: into L1 for the next steps, and into L2 far enough
+// ahead that the memory's latency is hidden behind the arithmetic (the hardware prefetcher alone
+// leaves the loads waiting). Prefetches past a weight's end are harmless hints.
+constexpr int64_t kPrefetchL1Tiles = 8;
+constexpr int64_t kPrefetchL2Tiles = 512;
+// Weight tiles are made signed this many steps before their product, so that the tile load
+// never waits for the vector stores that wrote it.
+constexpr int64_t kSignedAhead = 2;
+constexpr int64_t kSignedRing = 4;  // buffers of signed tiles (a power of two above kSignedAhead)
 
+// The activations of one call, rearranged for tile loads: for each pass of sixteen rows and each
+// block, the pass's rows' 32 bytes one after the other (a 512-byte A operand with a 32-byte row
+// stride), and their sixteen scales likewise. Kept per thread between calls.
+struct PassTiles {
+  std::vector<int8_t> q;  // [passes][blocks][16][32]
+  std::vector<float> d;   // [passes][blocks][16]
+};
 
-// A Q4_0 tile's nibbles as the eight 64-byte rows of the B operand (Q8_0 tiles are one already).
-inline void unpack_q4(const uint8_t* q, uint8_t* out) {
-  const __m512i nib = _mm512_set1_epi8(0x0F);
-  for (int c = 0; c < 4; ++c) {
-    const __m512i v = _mm512_loadu_si512(q + 64 * c);
-    _mm512_storeu_si512(out + 64 * c, _mm512_and_si512(v, nib));
-    _mm512_storeu_si512(out + 64 * (c + 4), _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+const PassTiles& pass_tiles(const QuantRows& x) {
+  thread_local PassTiles t;
+  const int64_t nb = x.k / kQuantBlock, passes = (x.m + kTileRows - 1) / kTileRows;
+  t.q.resize(static_cast<size_t>(passes * nb * kActivationBytes));
+  t.d.resize(static_cast<size_t>(passes * nb * kTileRows));
+  for (int64_t r = 0; r < x.m; ++r) {
+    const int64_t p = r / kTileRows, slot = r % kTileRows;
+    for (int64_t b = 0; b < nb; ++b) {
+      std::memcpy(&t.q[(p * nb + b) * kActivationBytes + slot * kQuantBlock], x.q + r * x.k + b * kQuantBlock,
+                  kQuantBlock);
+      t.d[(p * nb + b) * kTileRows + slot] = x.d[r * nb + b];
+    }
+  }
+  return t;
+}
+
+// A weight tile's values (past its scales) as the signed B operand, into 512 aligned bytes.
+template <DType T>
+inline void signed_tile(const uint8_t* q, uint8_t* out) {
+  const __m512i top = _mm512_set1_epi8(static_cast<char>(0x80));
+  if constexpr (T == DType::q8_0_x16) {
+    for (int c = 0; c < 8; ++c)
+      _mm512_store_si512(out + 64 * c, _mm512_xor_si512(_mm512_loadu_si512(q + 64 * c), top));
+  } else {
+    // Each byte holds value t in its low nibble and t + 16 in its high one. (byte & 0xF0) ^ 0x80
+    // read as signed is 16 (high - 8); the same of the byte shifted left by four is 16 (low - 8).
+    // 0x6A is the ternary-logic table of (a & b) ^ c.
+    const __m512i high = _mm512_set1_epi8(static_cast<char>(0xF0));
+    for (int c = 0; c < 4; ++c) {
+      const __m512i v = _mm512_loadu_si512(q + 64 * c);
+      _mm512_store_si512(out + 64 * c, _mm512_ternarylogic_epi32(_mm512_slli_epi16(v, 4), high, top, 0x6A));
+      _mm512_store_si512(out + 64 * (c + 4), _mm512_ternarylogic_epi32(v, high, top, 0x6A));
+    }
   }
 }
 
-// acc[r] += (dot[r] - offset * sum) * d_w * d_x over the R rows of one block's products.
+// acc[r] += dot[r] * d_x[r] * d_w over the R rows of one block's products.
 template <DType T, int R>
-inline void scale_block(const int32_t* dot, const uint8_t* tile, const float* xd, const int32_t* xs, int64_t nb,
-                        __m512 (&acc)[R]) {
-  const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile)));
+inline void scale_block(const int32_t* dot, const uint8_t* tile, const float* dx, __m512 (&acc)[R]) {
+  __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile)));
+  if constexpr (T == DType::q4_0_x16) dw = _mm512_mul_ps(dw, _mm512_set1_ps(1.0f / 16.0f));
   for (int r = 0; r < R; ++r) {
-    const __m512i d = _mm512_add_epi32(_mm512_loadu_si512(dot + 16 * r), _mm512_set1_epi32(-kInterleavedOffset<T> * xs[r * nb]));
-    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(dw, _mm512_set1_ps(xd[r * nb])), acc[r]);
+    const __m512 p = _mm512_cvtepi32_ps(_mm512_load_si512(dot + 16 * r));
+    acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(p, _mm512_set1_ps(dx[r])), dw, acc[r]);
   }
 }
 
-// R (<= 16) activation rows from r0 times the sixteen columns of one group, over all k, two
-// blocks per step. The steps are pipelined: a step's tile products are issued before the vector
-// unit scales the previous step's (stored to the other half of `dot`), and Q4_0 weights are
-// unpacked one step ahead, so that no load waits on a store just made.
+// R (<= 16) activation rows of one pass times the sixteen columns of one group, over all k, two
+// blocks per step. The steps are pipelined: weight tiles are made signed kSignedAhead steps
+// early, and a step's tile products are issued before the vector unit scales the previous
+// step's (stored to the other half of `dot`).
 template <DType T, int R>
-void group_rows(const QuantRows& x, int64_t r0, const uint8_t* group, float* y, int64_t ldy) {
-  const int64_t nb = x.k / kQuantBlock;
-  const int8_t* xq = x.q + r0 * x.k;
-  const float* xd = x.d + r0 * nb;
-  const int32_t* xs = x.sum + r0 * nb;
+void group_rows(const int8_t* xq, const float* xd, int64_t nb, const uint8_t* group, float* y, int64_t ldy) {
+  constexpr int64_t tile_bytes = kInterleavedTileBytes<T>;
   alignas(64) int32_t dot[2][2][kTileRows * 16];
-  alignas(64) uint8_t unpacked[2][2][kWeightBytes];
+  alignas(64) uint8_t weights[kSignedRing][2][kWeightBytes];
   __m512 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
-  const int64_t steps = nb / 2;
-  auto tile_of = [group](int64_t b) { return group + b * kInterleavedTileBytes<T>; };
-  auto unpack_step = [&](int64_t p) {
-    if constexpr (T == DType::q4_0_x16) {
-      unpack_q4(tile_of(2 * p) + kInterleavedScaleBytes, unpacked[p & 1][0]);
-      unpack_q4(tile_of(2 * p + 1) + kInterleavedScaleBytes, unpacked[p & 1][1]);
-    }
+  auto tile_of = [group](int64_t b) { return group + b * tile_bytes; };
+  auto make_signed = [&](int64_t b, uint8_t* out) { signed_tile<T>(tile_of(b) + kInterleavedScaleBytes, out); };
+  auto scale_step = [&](int64_t s) {
+    const int64_t b = 2 * s;
+    scale_block<T, R>(dot[s & 1][0], tile_of(b), xd + b * kTileRows, acc);
+    scale_block<T, R>(dot[s & 1][1], tile_of(b + 1), xd + (b + 1) * kTileRows, acc);
   };
-  if (steps > 0) unpack_step(0);
-  for (int64_t p = 0; p < steps; ++p) {
-    const int64_t b = 2 * p;
-    for (int64_t off = 0; off < 2 * kInterleavedTileBytes<T>; off += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(tile_of(b + kPrefetchTiles) + off), _MM_HINT_T0);
-    MASKKV_TILE_LOAD(0, xq + b * kQuantBlock, x.k);
-    MASKKV_TILE_LOAD(1, xq + (b + 1) * kQuantBlock, x.k);
-    if constexpr (T == DType::q8_0_x16) {
-      MASKKV_TILE_LOAD(2, tile_of(b) + kInterleavedScaleBytes, 64);
-      MASKKV_TILE_LOAD(3, tile_of(b + 1) + kInterleavedScaleBytes, 64);
-    } else {
-      MASKKV_TILE_LOAD(2, unpacked[p & 1][0], 64);
-      MASKKV_TILE_LOAD(3, unpacked[p & 1][1], 64);
+  const int64_t steps = nb / 2;
+  for (int64_t s = 0; s < kSignedAhead && s < steps; ++s) {
+    make_signed(2 * s, weights[s][0]);
+    make_signed(2 * s + 1, weights[s][1]);
+  }
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t b = 2 * s;
+    for (int64_t off = 0; off < 2 * tile_bytes; off += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(tile_of(b + kPrefetchL1Tiles) + off), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(tile_of(b + kPrefetchL2Tiles) + off), _MM_HINT_T1);
     }
+    uint8_t(&w)[2][kWeightBytes] = weights[s % kSignedRing];
+    MASKKV_TILE_LOAD(0, xq + b * kActivationBytes, kQuantBlock);
+    MASKKV_TILE_LOAD(1, xq + (b + 1) * kActivationBytes, kQuantBlock);
+    MASKKV_TILE_LOAD(2, w[0], 64);
+    MASKKV_TILE_LOAD(3, w[1], 64);
     _tile_zero(4);
     _tile_zero(5);
-    _tile_dpbsud(4, 0, 2);
-    _tile_dpbsud(5, 1, 3);
-    MASKKV_TILE_STORE(4, dot[p & 1][0], 64);
-    MASKKV_TILE_STORE(5, dot[p & 1][1], 64);
-    if (p + 1 < steps) unpack_step(p + 1);
-    if (p > 0) {
-      scale_block<T, R>(dot[(p - 1) & 1][0], tile_of(b - 2), xd + b - 2, xs + b - 2, nb, acc);
-      scale_block<T, R>(dot[(p - 1) & 1][1], tile_of(b - 1), xd + b - 1, xs + b - 1, nb, acc);
+    _tile_dpbssd(4, 0, 2);
+    _tile_dpbssd(5, 1, 3);
+    MASKKV_TILE_STORE(4, dot[s & 1][0], 64);
+    MASKKV_TILE_STORE(5, dot[s & 1][1], 64);
+    if (s + kSignedAhead < steps) {
+      uint8_t(&next)[2][kWeightBytes] = weights[(s + kSignedAhead) % kSignedRing];
+      make_signed(b + 2 * kSignedAhead, next[0]);
+      make_signed(b + 2 * kSignedAhead + 1, next[1]);
     }
+    if (s > 0) scale_step(s - 1);
   }
-  if (steps > 0) {
-    const int64_t b = 2 * steps - 2;
-    scale_block<T, R>(dot[(steps - 1) & 1][0], tile_of(b), xd + b, xs + b, nb, acc);
-    scale_block<T, R>(dot[(steps - 1) & 1][1], tile_of(b + 1), xd + b + 1, xs + b + 1, nb, acc);
-  }
+  if (steps > 0) scale_step(steps - 1);
   if (nb % 2) {  // the last block alone
     const int64_t b = nb - 1;
-    MASKKV_TILE_LOAD(0, xq + b * kQuantBlock, x.k);
-    if constexpr (T == DType::q8_0_x16) {
-      MASKKV_TILE_LOAD(2, tile_of(b) + kInterleavedScaleBytes, 64);
-    } else {
-      unpack_q4(tile_of(b) + kInterleavedScaleBytes, unpacked[0][0]);
-      MASKKV_TILE_LOAD(2, unpacked[0][0], 64);
-    }
+    make_signed(b, weights[0][0]);
+    MASKKV_TILE_LOAD(0, xq + b * kActivationBytes, kQuantBlock);
+    MASKKV_TILE_LOAD(2, weights[0][0], 64);
     _tile_zero(4);
-    _tile_dpbsud(4, 0, 2);
+    _tile_dpbssd(4, 0, 2);
     MASKKV_TILE_STORE(4, dot[0][0], 64);
-    scale_block<T, R>(dot[0][0], tile_of(b), xd + b, xs + b, nb, acc);
+    scale_block<T, R>(dot[0][0], tile_of(b), xd + b * kTileRows, acc);
   }
-  for (int r = 0; r < R; ++r) _mm512_storeu_ps(y + (r0 + r) * ldy, acc[r]);
+  for (int r = 0; r < R; ++r) _mm512_storeu_ps(y + r * ldy, acc[r]);
 }
 
 template <DType T>
-void rows_tail(int rows, const QuantRows& x, int64_t r0, const uint8_t* group, float* y, int64_t ldy) {
+void rows_tail(int rows, const int8_t* xq, const float* xd, int64_t nb, const uint8_t* group, float* y, int64_t ldy) {
   switch (rows) {
-    case 1: return group_rows<T, 1>(x, r0, group, y, ldy);
-    case 2: return group_rows<T, 2>(x, r0, group, y, ldy);
-    case 3: return group_rows<T, 3>(x, r0, group, y, ldy);
-    case 4: return group_rows<T, 4>(x, r0, group, y, ldy);
-    case 5: return group_rows<T, 5>(x, r0, group, y, ldy);
-    case 6: return group_rows<T, 6>(x, r0, group, y, ldy);
-    case 7: return group_rows<T, 7>(x, r0, group, y, ldy);
-    case 8: return group_rows<T, 8>(x, r0, group, y, ldy);
-    case 9: return group_rows<T, 9>(x, r0, group, y, ldy);
-    case 10: return group_rows<T, 10>(x, r0, group, y, ldy);
-    case 11: return group_rows<T, 11>(x, r0, group, y, ldy);
-    case 12: return group_rows<T, 12>(x, r0, group, y, ldy);
-    case 13: return group_rows<T, 13>(x, r0, group, y, ldy);
-    case 14: return group_rows<T, 14>(x, r0, group, y, ldy);
-    case 15: return group_rows<T, 15>(x, r0, group, y, ldy);
-    default: return group_rows<T, 16>(x, r0, group, y, ldy);
+    case 1: return group_rows<T, 1>(xq, xd, nb, group, y, ldy);
+    case 2: return group_rows<T, 2>(xq, xd, nb, group, y, ldy);
+    case 3: return group_rows<T, 3>(xq, xd, nb, group, y, ldy);
+    case 4: return group_rows<T, 4>(xq, xd, nb, group, y, ldy);
+    case 5: return group_rows<T, 5>(xq, xd, nb, group, y, ldy);
+    case 6: return group_rows<T, 6>(xq, xd, nb, group, y, ldy);
+    case 7: return group_rows<T, 7>(xq, xd, nb, group, y, ldy);
+    case 8: return group_rows<T, 8>(xq, xd, nb, group, y, ldy);
+    case 9: return group_rows<T, 9>(xq, xd, nb, group, y, ldy);
+    case 10: return group_rows<T, 10>(xq, xd, nb, group, y, ldy);
+    case 11: return group_rows<T, 11>(xq, xd, nb, group, y, ldy);
+    case 12: return group_rows<T, 12>(xq, xd, nb, group, y, ldy);
+    case 13: return group_rows<T, 13>(xq, xd, nb, group, y, ldy);
+    case 14: return group_rows<T, 14>(xq, xd, nb, group, y, ldy);
+    case 15: return group_rows<T, 15>(xq, xd, nb, group, y, ldy);
+    default: return group_rows<T, 16>(xq, xd, nb, group, y, ldy);
   }
 }
 
 template <DType T>
 void gemm(const QuantRows& x, const QuantWeights& w, int64_t g0, int64_t g1, float* y, int64_t ldy) {
   static const TileConfigs kConfigs;
-  const int64_t group_bytes = kInterleavedTileBytes<T> * (w.k / kQuantBlock);
+  const int64_t nb = w.k / kQuantBlock;
+  const int64_t group_bytes = kInterleavedTileBytes<T> * nb;
+  const PassTiles& tiles = pass_tiles(x);
   // Groups outermost, so that a group's weights are read from memory once and from cache for
   // the further passes; the configuration changes only when a pass has fewer rows.
   int configured = 0;
@@ -188,7 +231,9 @@ void gemm(const QuantRows& x, const QuantWeights& w, int64_t g0, int64_t g1, flo
         _tile_loadconfig(&kConfigs.by_rows[rows]);
         configured = rows;
       }
-      rows_tail<T>(rows, x, r, w.data + g * group_bytes, y + g * kInterleaveRows, ldy);
+      const int64_t pass = r / kTileRows;
+      rows_tail<T>(rows, tiles.q.data() + pass * nb * kActivationBytes, tiles.d.data() + pass * nb * kTileRows, nb,
+                   w.data + g * group_bytes, y + r * ldy + g * kInterleaveRows, ldy);
     }
   _tile_release();
 }
