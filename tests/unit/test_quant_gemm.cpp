@@ -116,6 +116,48 @@ TEST(QuantGemm, NonFiniteActivationGivesNaN) {
   EXPECT_TRUE(std::isfinite(y[2]) && std::isfinite(y[3]));
 }
 
+// The AVX2 activation quantizers against the scalar references, byte for byte: ordinary rows of
+// several magnitudes, exact halves (ties round to even), a block of zeros, one too small for
+// 127 / amax to be finite, one holding NaN and one holding -Inf.
+TEST(QuantGemm, ActivationQuantizersEqualTheReference) {
+  const int64_t m = 6, k = 256, nb = k / 32;
+  auto x = random_values(m * k, 17);
+  for (int64_t i = 0; i < k; ++i) x[k + i] *= 1e-3f;
+  for (int64_t i = 0; i < k; ++i) x[2 * k + i] *= 1e4f;
+  for (int64_t i = 0; i < 32; ++i) x[3 * k + i] = (i == 0) ? 127.0f : static_cast<float>(i % 9) - 4.5f;
+  for (int64_t i = 32; i < 64; ++i) x[3 * k + i] = 0.0f;
+  for (int64_t i = 64; i < 96; ++i) x[3 * k + i] = (i % 2 ? 1e-38f : -2e-39f);
+  x[4 * k + 7] = std::numeric_limits<float>::quiet_NaN();
+  x[5 * k + 100] = -std::numeric_limits<float>::infinity();
+  std::vector<int8_t> q(m * k), q_ref(m * k);
+  std::vector<uint8_t> a(m * k), a_ref(m * k);
+  std::vector<float> d(m * nb), d_ref(m * nb), e(m * nb), e_ref(m * nb);
+  std::vector<int32_t> sum(m * nb), sum_ref(m * nb);
+  // Two calls over row ranges, so that a quantizer writing outside its rows is seen.
+  for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, 2}, {2, m}}) {
+    quantize_rows(x.data(), k, r0, r1, q.data(), d.data(), sum.data());
+    quantize_rows_ref(x.data(), k, r0, r1, q_ref.data(), d_ref.data(), sum_ref.data());
+    quantize_activations(x.data(), k, r0, r1, a.data(), e.data());
+    quantize_activations_ref(x.data(), k, r0, r1, a_ref.data(), e_ref.data());
+  }
+  EXPECT_EQ(q, q_ref);
+  EXPECT_EQ(sum, sum_ref);
+  EXPECT_EQ(a, a_ref);
+  for (size_t i = 0; i < d.size(); ++i) {
+    EXPECT_EQ(std::isnan(d[i]), std::isnan(d_ref[i])) << i;
+    if (!std::isnan(d_ref[i])) EXPECT_EQ(d[i], d_ref[i]) << i;
+    if (!std::isnan(e_ref[i])) EXPECT_EQ(e[i], e_ref[i]) << i;
+  }
+  // The cases meant: ties to even, the tiny block's zeros, NaN scales for the non-finite blocks.
+  EXPECT_EQ(q_ref[3 * k + 1], -4);  // -3.5 (1 % 9 - 4.5) rounds to -4
+  EXPECT_EQ(q_ref[3 * k + 2], -2);  // -2.5 rounds to -2
+  EXPECT_EQ(d_ref[3 * nb + 1], 0.0f);
+  EXPECT_EQ(d_ref[3 * nb + 2], 0.0f);
+  for (int i = 64; i < 96; ++i) EXPECT_EQ(q_ref[3 * k + i], 0) << i;
+  EXPECT_TRUE(std::isnan(d_ref[4 * nb]) && std::isnan(d_ref[5 * nb + 3]));
+  EXPECT_TRUE(std::isnan(d[4 * nb]) && std::isnan(e[5 * nb + 3]));
+}
+
 // Through the backend: y close to x times the dequantized weights in f32, on both paths.
 TEST(QuantGemm, BackendLinearOnBothPathsMatchesDequantizedF32) {
   auto be = make_cpu_backend(2);

@@ -44,10 +44,15 @@ struct QuantRows {
 };
 
 // Quantizes rows [r0, r1) of x [*, k] (k a multiple of 32) into q / d laid out as in
-// QuantActivations. A block holding NaN or Inf gets scale NaN, so its outputs are NaN.
+// QuantActivations: per block of 32, scale amax / 127 and each value x * 127 / amax rounded to
+// the nearest integer (ties to even). A block holding NaN or Inf gets scale NaN, so its outputs
+// are NaN; a block too small for 127 / amax to be finite (zeros included) is zeros with scale 0.
 void quantize_activations(const float* x, int64_t k, int64_t r0, int64_t r1, uint8_t* q, float* d);
 // The same quantization laid out as in QuantRows (same d; q unbiased; block sums).
 void quantize_rows(const float* x, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d, int32_t* sum);
+// Both as portable scalar code: the references the AVX2 quantizers above equal byte for byte.
+void quantize_activations_ref(const float* x, int64_t k, int64_t r0, int64_t r1, uint8_t* q, float* d);
+void quantize_rows_ref(const float* x, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d, int32_t* sum);
 
 // y[i * ldy + j] = sum over the row for every activation row i and weight row j in [c0, c1).
 using QuantGemmFn = void (*)(const QuantActivations& x, const QuantWeights& w, int64_t c0,

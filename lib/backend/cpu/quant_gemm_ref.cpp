@@ -13,9 +13,11 @@ namespace maskkv::cpu {
 
 namespace {
 
-// Quantizes the 32 values at xs: put(j, q) receives each rounded value q in [-127, 127];
-// returns the block's scale. A block holding NaN or Inf puts zeros and returns NaN, so that the
-// non-finite value reaches the output as NaN (sessions reject NaN logits), not as bytes.
+// Quantizes the 32 values at xs: put(j, q) receives each rounded value q in [-127, 127] (nearest,
+// ties to even); returns the block's scale. A block holding NaN or Inf puts zeros and returns
+// NaN, so that the non-finite value reaches the output as NaN (sessions reject NaN logits), not
+// as bytes. A block whose largest magnitude is so small that 127 / amax overflows (below about
+// 4e-37, zeros included) is all zeros with scale 0.
 template <class Put>
 float quantize_block(const float* xs, Put put) {
   float amax = 0.0f;
@@ -28,14 +30,18 @@ float quantize_block(const float* xs, Put put) {
     for (int j = 0; j < kQuantBlock; ++j) put(j, 0);
     return std::numeric_limits<float>::quiet_NaN();
   }
-  const float inv = amax != 0.0f ? 127.0f / amax : 0.0f;
+  const float inv = 127.0f / amax;
+  if (!std::isfinite(inv)) {
+    for (int j = 0; j < kQuantBlock; ++j) put(j, 0);
+    return 0.0f;
+  }
   for (int j = 0; j < kQuantBlock; ++j) put(j, static_cast<int>(std::nearbyint(xs[j] * inv)));
   return amax / 127.0f;
 }
 
 }  // namespace
 
-void quantize_activations(const float* x, int64_t k, int64_t r0, int64_t r1, uint8_t* q, float* d) {
+void quantize_activations_ref(const float* x, int64_t k, int64_t r0, int64_t r1, uint8_t* q, float* d) {
   const int64_t nb = k / kQuantBlock;
   for (int64_t r = r0; r < r1; ++r)
     for (int64_t b = 0; b < nb; ++b) {
@@ -44,7 +50,7 @@ void quantize_activations(const float* x, int64_t k, int64_t r0, int64_t r1, uin
     }
 }
 
-void quantize_rows(const float* x, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d, int32_t* sum) {
+void quantize_rows_ref(const float* x, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d, int32_t* sum) {
   const int64_t nb = k / kQuantBlock;
   for (int64_t r = r0; r < r1; ++r)
     for (int64_t b = 0; b < nb; ++b) {
