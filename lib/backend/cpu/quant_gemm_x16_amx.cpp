@@ -71,7 +71,7 @@ struct TileConfigs {
 // ahead that the memory's latency is hidden behind the arithmetic (the hardware prefetcher alone
 // leaves the loads waiting). Prefetches past a weight's end are harmless hints.
 constexpr int64_t kPrefetchL1Tiles = 8;
-constexpr int64_t kPrefetchL2Tiles = 512;
+constexpr int64_t kPrefetchL2Tiles = 64;
 // Weight tiles are made signed this many steps before their product, so that the tile load
 // never waits for the vector stores that wrote it.
 constexpr int64_t kSignedAhead = 2;
@@ -121,11 +121,18 @@ inline void signed_tile(const uint8_t* q, uint8_t* out) {
   }
 }
 
+// The scales of a tile's sixteen columns as f32 (Q4_0: divided by the 16 its signed bytes carry).
+template <DType T>
+inline __m512 weight_scales(const uint8_t* tile) {
+  const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile)));
+  return T == DType::q4_0_x16 ? _mm512_mul_ps(dw, _mm512_set1_ps(1.0f / 16.0f)) : dw;
+}
+
 // acc[r] += dot[r] * d_x[r] * d_w over the R rows of one block's products.
 template <DType T, int R>
 inline void scale_block(const int32_t* dot, const uint8_t* tile, const float* dx, __m512 (&acc)[R]) {
-  __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile)));
-  if constexpr (T == DType::q4_0_x16) dw = _mm512_mul_ps(dw, _mm512_set1_ps(1.0f / 16.0f));
+  const __m512 dw = weight_scales<T>(tile);
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     const __m512 p = _mm512_cvtepi32_ps(_mm512_load_si512(dot + 16 * r));
     acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(p, _mm512_set1_ps(dx[r])), dw, acc[r]);
@@ -135,21 +142,19 @@ inline void scale_block(const int32_t* dot, const uint8_t* tile, const float* dx
 // R (<= 16) activation rows of one pass times the sixteen columns of one group, over all k, two
 // blocks per step. The steps are pipelined: weight tiles are made signed kSignedAhead steps
 // early, and a step's tile products are issued before the vector unit scales the previous
-// step's (stored to the other half of `dot`).
+// step's (stored to the other half of `dot`). The accumulators stay in registers only while
+// every loop over them is fully unrolled and no lambda captures them: otherwise GCC keeps the
+// array in memory, loading and storing each accumulator once per block.
 template <DType T, int R>
 void group_rows(const int8_t* xq, const float* xd, int64_t nb, const uint8_t* group, float* y, int64_t ldy) {
   constexpr int64_t tile_bytes = kInterleavedTileBytes<T>;
   alignas(64) int32_t dot[2][2][kTileRows * 16];
   alignas(64) uint8_t weights[kSignedRing][2][kWeightBytes];
   __m512 acc[R];
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   auto tile_of = [group](int64_t b) { return group + b * tile_bytes; };
   auto make_signed = [&](int64_t b, uint8_t* out) { signed_tile<T>(tile_of(b) + kInterleavedScaleBytes, out); };
-  auto scale_step = [&](int64_t s) {
-    const int64_t b = 2 * s;
-    scale_block<T, R>(dot[s & 1][0], tile_of(b), xd + b * kTileRows, acc);
-    scale_block<T, R>(dot[s & 1][1], tile_of(b + 1), xd + (b + 1) * kTileRows, acc);
-  };
   const int64_t steps = nb / 2;
   for (int64_t s = 0; s < kSignedAhead && s < steps; ++s) {
     make_signed(2 * s, weights[s][0]);
@@ -177,9 +182,16 @@ void group_rows(const int8_t* xq, const float* xd, int64_t nb, const uint8_t* gr
       make_signed(b + 2 * kSignedAhead, next[0]);
       make_signed(b + 2 * kSignedAhead + 1, next[1]);
     }
-    if (s > 0) scale_step(s - 1);
+    if (s > 0) {
+      scale_block<T, R>(dot[(s - 1) & 1][0], tile_of(b - 2), xd + (b - 2) * kTileRows, acc);
+      scale_block<T, R>(dot[(s - 1) & 1][1], tile_of(b - 1), xd + (b - 1) * kTileRows, acc);
+    }
   }
-  if (steps > 0) scale_step(steps - 1);
+  if (steps > 0) {
+    const int64_t b = 2 * steps - 2;
+    scale_block<T, R>(dot[(steps - 1) & 1][0], tile_of(b), xd + b * kTileRows, acc);
+    scale_block<T, R>(dot[(steps - 1) & 1][1], tile_of(b + 1), xd + (b + 1) * kTileRows, acc);
+  }
   if (nb % 2) {  // the last block alone
     const int64_t b = nb - 1;
     make_signed(b, weights[0][0]);
@@ -190,6 +202,7 @@ void group_rows(const int8_t* xq, const float* xd, int64_t nb, const uint8_t* gr
     MASKKV_TILE_STORE(4, dot[0][0], 64);
     scale_block<T, R>(dot[0][0], tile_of(b), xd + b * kTileRows, acc);
   }
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) _mm512_storeu_ps(y + r * ldy, acc[r]);
 }
 

@@ -59,7 +59,10 @@ void tile_rows(const QuantRows& x, int64_t r0, const uint8_t* group, float* y, i
   const int8_t* xq = x.q + r0 * x.k;
   const float* xd = x.d + r0 * nb;
   const int32_t* xs = x.sum + r0 * nb;
+  // Every loop over the accumulators is fully unrolled, so that they stay in registers (a loop
+  // left rolled and GCC keeps the array in memory, storing each accumulator once per block).
   __m512 acc[R];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* tile = group + b * kTileBytes;
@@ -68,6 +71,7 @@ void tile_rows(const QuantRows& x, int64_t r0, const uint8_t* group, float* y, i
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile)));
     __m512i w[kChunks];
     load_tile<T>(tile + kInterleavedScaleBytes, w);
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const int8_t* xb = xq + r * x.k + b * kQuantBlock;
       __m512i dot = _mm512_set1_epi32(-kInterleavedOffset<T> * xs[r * nb + b]);
@@ -80,6 +84,7 @@ void tile_rows(const QuantRows& x, int64_t r0, const uint8_t* group, float* y, i
       acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc[r]);
     }
   }
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) _mm512_storeu_ps(y + (r0 + r) * ldy, acc[r]);
 }
 
