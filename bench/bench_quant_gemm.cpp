@@ -3,7 +3,7 @@
 // crossover between the int8 kernels and dequantize + sgemm for many rows, and the int8 kernels
 // against each other.
 //
-//   bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,4,...] [--crossover | --kernels]
+//   bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,4,...] [--crossover | --kernels [--streamed]]
 //
 // Prints one table row per (shape, m): the median milliseconds of bf16, q8_0 and q4_0 linear,
 // measured in alternation (bf16, q8, q4, bf16, ...) so that load on a shared machine hits all
@@ -13,8 +13,11 @@
 // for m = 16..256, the int8 path (cpu::quant_linear) against the dequantizing path (the
 // backend's linear above kQuantGemmMaxRows rows, forced through a view of more rows than the
 // int8 limit). --kernels calls each int8 kernel this CPU runs directly, on one thread, over a
-// whole 4096 x 4096 matrix (plain-layout VNNI or AVX2, interleaved VNNI, interleaved AMX):
-// the measurement behind kAmxMinRows.
+// whole 4096 x 4096 matrix (plain-layout VNNI or AVX2, interleaved VNNI, interleaved AMX).
+// --kernels --streamed times the interleaved kernels as a model's cached step meets them: over
+// 1.5 GB of distinct 4096 x 4096 matrices (more than any L3 cache, so the weights stream from
+// memory), split between --threads threads as the backend splits a linear: the measurement
+// behind cpu::amx_min_rows.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +25,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend/backend.h"
@@ -132,11 +136,67 @@ int time_kernels(const std::vector<int64_t>& rows, int reps) {
   return 0;
 }
 
+
+// The interleaved kernels over enough distinct matrices that every weight comes from memory,
+// each matrix's groups split between the pool's threads; the median over `reps` passes of the
+// milliseconds per matrix.
+int time_streamed_kernels(const std::vector<int64_t>& rows, int reps, int threads) {
+  if (!cpu::has_avx512_vnni()) {
+    std::printf("# this CPU has no AVX512-VNNI: no interleaved kernels to time\n");
+    return 0;
+  }
+  const int64_t n = 4096, k = 4096, nb = k / kQuantBlock, groups = n / kInterleaveRows;
+  ThreadPool pool(threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  std::printf("# interleaved int8 kernels over 1.5 GB of distinct %ldx%ld matrices (streamed from memory), %d "
+              "threads; median of %d passes (ms per matrix)\n",
+              long(n), long(k), pool.size(), reps);
+  std::printf("%-6s %4s %12s %12s\n", "type", "m", "vnni x16", "amx x16");
+  for (DType t : {DType::q8_0, DType::q4_0}) {
+    // One matrix quantized and interleaved, copied to fill the span: the values do not matter to
+    // the time, only that no two matrices share cache lines.
+    const Weights3 w = make_weights(n, k);
+    const std::vector<uint8_t>& one = t == DType::q8_0 ? w.q8x : w.q4x;
+    const int64_t count = std::max<int64_t>(2, int64_t{1500000000} / static_cast<int64_t>(one.size()));
+    std::vector<uint8_t> all(one.size() * count);
+    for (int64_t i = 0; i < count; ++i) std::copy(one.begin(), one.end(), all.begin() + i * one.size());
+    for (int64_t m : rows) {
+      const auto x = random_vec(m * k, 5);
+      std::vector<int8_t> qs(m * k);
+      std::vector<float> ds(m * nb), y(m * n);
+      std::vector<int32_t> sum(m * nb);
+      cpu::quantize_rows(x.data(), k, 0, m, qs.data(), ds.data(), sum.data());
+      const cpu::QuantRows xr{qs.data(), ds.data(), sum.data(), m, k};
+      std::vector<std::vector<double>> times(2);
+      for (int r = 0; r < reps; ++r)
+        for (int which = 0; which < 2; ++which) {
+          if (which == 1 && !cpu::has_amx_int8()) continue;
+          const cpu::InterleavedGemmFn fn = which == 0 ? cpu::quant_gemm_x16_vnni : cpu::quant_gemm_x16_amx;
+          const double t0 = now_ms();
+          for (int64_t i = 0; i < count; ++i) {
+            const cpu::QuantWeights wi{interleaved_dtype(t), all.data() + i * one.size(), k};
+            pool.parallel_for(static_cast<size_t>(groups), [&](int, size_t b, size_t e) {
+              fn(xr, wi, static_cast<int64_t>(b), static_cast<int64_t>(e), y.data(), n);
+            });
+          }
+          times[which].push_back((now_ms() - t0) / static_cast<double>(count));
+        }
+      auto cell = [](const std::vector<double>& v) {
+        char text[32] = "-";
+        if (!v.empty()) std::snprintf(text, sizeof(text), "%.3f", median(v));
+        return std::string(text);
+      };
+      std::printf("%-6s %4ld %12.12s %12.12s\n", dtype_name(t), long(m), cell(times[0]).c_str(), cell(times[1]).c_str());
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int threads = 0, reps = 9;
-  bool crossover = false, kernels = false;
+  bool crossover = false, kernels = false, streamed = false;
   std::vector<int64_t> rows = {1, 2, 4, 8, 16, 32, 64};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -155,8 +215,12 @@ int main(int argc, char** argv) {
       crossover = true;
     } else if (a == "--kernels") {
       kernels = true;
+    } else if (a == "--streamed") {
+      streamed = true;
     } else {
-      std::fprintf(stderr, "usage: bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,...] [--crossover | --kernels]\n");
+      std::fprintf(stderr,
+                   "usage: bench_quant_gemm [--threads N] [--reps R] [--rows 1,2,...] [--crossover | --kernels "
+                   "[--streamed]]\n");
       return 2;
     }
   }
@@ -164,12 +228,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_quant_gemm: --crossover and --kernels are two different runs; give one\n");
     return 2;
   }
+  if (streamed && !kernels) {
+    std::fprintf(stderr, "bench_quant_gemm: --streamed is a variant of --kernels; give both\n");
+    return 2;
+  }
+  if (kernels && streamed) return time_streamed_kernels(rows, reps, threads);
   if (kernels) return time_kernels(rows, reps);
   auto be = make_cpu_backend(threads);
   std::printf("# int8 kernels: plain layout %s; interleaved layout %s", cpu::quant_gemm_best_name(),
               be->interleaved_block_weights() ? "vnni" : "not used");
   if (be->interleaved_block_weights() && cpu::has_amx_int8())
-    std::printf(" below %ld rows, amx from %ld", long(cpu::kAmxMinRows), long(cpu::kAmxMinRows));
+    std::printf(" below and amx from %ld rows (Q8_0) / %ld rows (Q4_0)", long(cpu::amx_min_rows(DType::q8_0_x16)),
+                long(cpu::amx_min_rows(DType::q4_0_x16)));
   std::printf("; threads: %d; median of %d alternating runs\n", be->n_threads(), reps);
   const int64_t shapes[][2] = {{4096, 4096}, {12288, 4096}, {4096, 12288}};
   if (!crossover) {

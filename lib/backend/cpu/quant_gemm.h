@@ -73,14 +73,15 @@ void quant_gemm_x16_amx(const QuantRows&, const QuantWeights&, int64_t, int64_t,
 // True where the CPU backend interleaves block weights at load: the CPU has AVX512-VNNI.
 bool quant_weights_interleaved();
 
-// Activation rows from which the AMX kernel runs instead of the VNNI one: below, its fixed cost
-// per block (tile loads, products stored and read back) outweighs what it saves. Measured with
-// `bench_quant_gemm --kernels` on a 2-core Xeon with AMX, 4096 x 4096, one thread: the two cross
-// at 6-7 rows for both Q8_0 and Q4_0 (docs/performance-cpu.md).
-constexpr int64_t kAmxMinRows = 7;
+// Activation rows from which the AMX kernel runs instead of the VNNI one, per interleaved dtype:
+// below, its fixed cost per block (tile loads, products stored and read back) outweighs what it
+// saves. Measured as a cached step meets the kernels, weights streamed from memory by 2 threads
+// (`bench_quant_gemm --kernels --streamed`, 2-core Xeon with AMX, 4096 x 4096): AMX ahead from
+// 3 rows for Q8_0 and from 6 for Q4_0 (docs/performance-cpu.md).
+constexpr int64_t amx_min_rows(DType interleaved) { return interleaved == DType::q8_0_x16 ? 3 : 6; }
 
-// The interleaved kernel for m activation rows on this CPU.
-InterleavedGemmFn interleaved_gemm_for(int64_t m);
+// The interleaved kernel for m activation rows of a weight in `interleaved` on this CPU.
+InterleavedGemmFn interleaved_gemm_for(DType interleaved, int64_t m);
 
 // quant_gemm_vnni and quant_gemm_x16_vnni run only where cpu::has_avx512_vnni()
 // (cpu_features.h) says so, quant_gemm_x16_amx only where cpu::has_amx_int8() does.

@@ -9,10 +9,10 @@ QuantGemmFn quant_gemm_best() { return has_avx512_vnni() ? quant_gemm_vnni : qua
 const char* quant_gemm_best_name() { return has_avx512_vnni() ? "vnni" : "avx2"; }
 bool quant_weights_interleaved() { return has_avx512_vnni(); }
 
-InterleavedGemmFn interleaved_gemm_for(int64_t m) {
+InterleavedGemmFn interleaved_gemm_for(DType interleaved, int64_t m) {
   // Interleaved weights are made only on CPUs with AVX512-VNNI; the reference serves any other
   // caller that builds them.
-  if (has_amx_int8() && m >= kAmxMinRows) return quant_gemm_x16_amx;
+  if (has_amx_int8() && m >= amx_min_rows(interleaved)) return quant_gemm_x16_amx;
   return has_avx512_vnni() ? quant_gemm_x16_vnni : quant_gemm_x16_ref;
 }
 

@@ -34,7 +34,7 @@ void interleaved_linear(ThreadPool& pool, const float* x, int64_t m, const Weigh
   });
   const QuantRows xr{q.data(), d.data(), sum.data(), m, k};
   const QuantWeights wq{w.dtype, static_cast<const uint8_t*>(w.data), k};
-  const InterleavedGemmFn kernel = interleaved_gemm_for(m);
+  const InterleavedGemmFn kernel = interleaved_gemm_for(w.dtype, m);
   pool.parallel_for(static_cast<size_t>(n / kInterleaveRows), [&](int, size_t b, size_t e) {
     kernel(xr, wq, static_cast<int64_t>(b), static_cast<int64_t>(e), y, n);
     add_bias(bias, m, n, static_cast<int64_t>(b) * kInterleaveRows, static_cast<int64_t>(e) * kInterleaveRows, y);
