@@ -1,5 +1,6 @@
 // Q8_0 / Q4_0 block formats: hand-computed blocks (ggml's byte layout), round trips and the
 // error bound each format promises.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -39,6 +40,33 @@ TEST(Quantize, Q8_0HandComputedBlock) {
   float back[32];
   dequantize_row_q8_0(bytes, back, 32);
   for (int j = 0; j < 32; ++j) EXPECT_EQ(back[j], std::round(x[j]));
+}
+
+TEST(Quantize, Q8_0RoundsAsRoundf) {
+  // d = 1 again (amax 127): halves go away from zero, the float just below a half goes down, as
+  // roundf does; then random blocks of several magnitudes against roundf of the same products.
+  float x[32] = {127.0f, 0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -2.5f, 126.5f, -126.5f, 0.49999997f, -0.49999997f,
+                 1.4999999f, -1.4999999f, 0.0f, -0.0f, 3.0f, -3.0f};
+  uint8_t bytes[34];
+  quantize_row_q8_0(x, bytes, 32);
+  const int want[17] = {127, 1, -1, 2, -2, 3, -3, 127, -127, 0, 0, 1, -1, 0, 0, 3, -3};
+  for (int j = 0; j < 17; ++j) EXPECT_EQ(static_cast<int8_t>(bytes[2 + j]), want[j]) << j;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (float scale : {1e-3f, 1.0f, 37.0f, 1e4f}) {
+    std::vector<float> v(32 * 64);
+    for (float& e : v) e = dist(rng) * scale;
+    std::vector<uint8_t> q(34 * 64);
+    quantize_row_q8_0(v.data(), q.data(), static_cast<int64_t>(v.size()));
+    for (size_t b = 0; b < 64; ++b) {
+      float amax = 0.0f;
+      for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(v[b * 32 + j]));
+      const float id = 1.0f / (amax / 127.0f);
+      for (int j = 0; j < 32; ++j)
+        ASSERT_EQ(static_cast<int8_t>(q[b * 34 + 2 + j]), static_cast<int>(std::round(v[b * 32 + j] * id)))
+            << scale << " " << b << " " << j;
+    }
+  }
 }
 
 TEST(Quantize, Q4_0HandComputedBlock) {
