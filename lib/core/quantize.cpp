@@ -4,10 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
+#include "core/block_pack_avx2.h"
 #include "core/error.h"
 #include "core/quant_blocks.h"
 
@@ -41,10 +38,7 @@ void round_block(const float* x, float id, int8_t* q) {
     const __m256 step = _mm256_and_ps(away, _mm256_or_ps(one, _mm256_and_ps(v, sign)));
     r[i] = _mm256_cvttps_epi32(_mm256_add_ps(t, step));
   }
-  // The packs work within 128-bit lanes: the bytes come out as 4-byte groups 0,4,1,5,2,6,3,7.
-  const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(r[0], r[1]), _mm256_packs_epi32(r[2], r[3]));
-  const __m256i ordered = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), ordered);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), pack_ordered_bytes(r));
 }
 #else
 float block_amax(const float* x) {

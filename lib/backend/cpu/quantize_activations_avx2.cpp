@@ -11,6 +11,7 @@
 
 #include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/vec_math.h"
+#include "core/block_pack_avx2.h"
 #include "core/quant_blocks.h"
 
 namespace maskkv::cpu {
@@ -46,11 +47,7 @@ inline QuantBlock quantize_block(const float* x) {
   __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
   s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
   s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-  // The packs work within 128-bit lanes: values come out as lanes 0,4,1,5,2,6,3,7 of 4 bytes.
-  const __m256i w01 = _mm256_packs_epi32(i32[0], i32[1]), w23 = _mm256_packs_epi32(i32[2], i32[3]);
-  const __m256i bytes = _mm256_packs_epi16(w01, w23);
-  const __m256i q = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-  return {q, _mm_cvtsi128_si32(s4), m / 127.0f};
+  return {pack_ordered_bytes(i32), _mm_cvtsi128_si32(s4), m / 127.0f};
 }
 
 }  // namespace
