@@ -136,10 +136,9 @@ inline __m512 weight_scales(const uint8_t* tile) {
   return T == DType::q4_0_x16 ? _mm512_mul_ps(dw, _mm512_set1_ps(1.0f / 16.0f)) : dw;
 }
 
-// acc[r] += dot[r] * d_x[r] * d_w over the R rows of one block's products.
-template <DType T, int R>
-inline void scale_block(const int32_t* dot, const uint8_t* tile, const float* dx, __m512 (&acc)[R]) {
-  const __m512 dw = weight_scales<T>(tile);
+// acc[r] += dot[r] * d_x[r] * d_w over the R rows of one block's products (dw: weight_scales).
+template <int R>
+inline void scale_block(const int32_t* dot, __m512 dw, const float* dx, __m512 (&acc)[R]) {
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     const __m512 p = _mm512_cvtepi32_ps(_mm512_load_si512(dot + 16 * r));
@@ -191,14 +190,14 @@ void group_rows(const int8_t* xq, const float* xd, int64_t nb, const uint8_t* gr
       make_signed(b + 2 * kSignedAhead + 1, next[1]);
     }
     if (s > 0) {
-      scale_block<T, R>(dot[(s - 1) & 1][0], tile_of(b - 2), xd + (b - 2) * kTileRows, acc);
-      scale_block<T, R>(dot[(s - 1) & 1][1], tile_of(b - 1), xd + (b - 1) * kTileRows, acc);
+      scale_block<R>(dot[(s - 1) & 1][0], weight_scales<T>(tile_of(b - 2)), xd + (b - 2) * kTileRows, acc);
+      scale_block<R>(dot[(s - 1) & 1][1], weight_scales<T>(tile_of(b - 1)), xd + (b - 1) * kTileRows, acc);
     }
   }
   if (steps > 0) {
     const int64_t b = 2 * steps - 2;
-    scale_block<T, R>(dot[(steps - 1) & 1][0], tile_of(b), xd + b * kTileRows, acc);
-    scale_block<T, R>(dot[(steps - 1) & 1][1], tile_of(b + 1), xd + (b + 1) * kTileRows, acc);
+    scale_block<R>(dot[(steps - 1) & 1][0], weight_scales<T>(tile_of(b)), xd + b * kTileRows, acc);
+    scale_block<R>(dot[(steps - 1) & 1][1], weight_scales<T>(tile_of(b + 1)), xd + (b + 1) * kTileRows, acc);
   }
   if (nb % 2) {  // the last block alone
     const int64_t b = nb - 1;
@@ -208,7 +207,7 @@ void group_rows(const int8_t* xq, const float* xd, int64_t nb, const uint8_t* gr
     _tile_zero(4);
     _tile_dpbssd(4, 0, 2);
     MASKKV_TILE_STORE(4, dot[0][0], 64);
-    scale_block<T, R>(dot[0][0], tile_of(b), xd + b * kTileRows, acc);
+    scale_block<R>(dot[0][0], weight_scales<T>(tile_of(b)), xd + b * kTileRows, acc);
   }
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) _mm512_storeu_ps(y + r * ldy, acc[r]);
@@ -255,8 +254,8 @@ void joint_rows(int bottom, const int8_t* xq, const float* xd, int64_t nb, const
     }
     if (b > 0) {  // the previous block's products, while this block's are computed
       const int64_t c = b - 1;
-      scale_block<T, kTileRows>(dot[c & 1][0], tile_of(c), xd + c * kTileRows, acc);
       const __m512 dw = weight_scales<T>(tile_of(c));
+      scale_block<kTileRows>(dot[c & 1][0], dw, xd + c * kTileRows, acc);
       const float* dx = xd_bottom + c * kTileRows;
       for (int r = 0; r < bottom; ++r) {
         const __m512 p = _mm512_cvtepi32_ps(_mm512_load_si512(dot[c & 1][1] + 16 * r));
