@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "core/block_pack_avx2.h"
+#include "core/block_simd_avx2.h"
 #include "core/error.h"
 #include "core/quant_blocks.h"
 
@@ -21,10 +21,7 @@ float block_amax(const float* x) {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   __m256 m = _mm256_setzero_ps();
   for (int j = 0; j < kQuantBlock; j += 8) m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(x + j), abs_mask));
-  __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_max_ss(h, _mm_movehdup_ps(h));
-  return _mm_cvtss_f32(h);
+  return hmax8(m);
 }
 
 void round_block(const float* x, float id, int8_t* q) {

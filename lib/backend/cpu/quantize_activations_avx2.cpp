@@ -11,7 +11,7 @@
 
 #include "backend/cpu/quant_gemm.h"
 #include "backend/cpu/vec_math.h"
-#include "core/block_pack_avx2.h"
+#include "core/block_simd_avx2.h"
 #include "core/quant_blocks.h"
 
 namespace maskkv::cpu {

@@ -4,6 +4,8 @@
 
 #include <immintrin.h>
 
+#include "core/block_simd_avx2.h"
+
 namespace maskkv::cpu {
 
 // exp(x) for 8 floats: range reduction x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial for
@@ -38,11 +40,6 @@ inline float hsum8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-inline float hmax8(__m256 v) {
-  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_max_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+using maskkv::hmax8;  // core/block_simd_avx2.h
 
 }  // namespace maskkv::cpu
