@@ -17,7 +17,8 @@
 // --kernels --streamed times the interleaved kernels as a model's cached step meets them: over
 // 1.5 GB of distinct 4096 x 4096 matrices (more than any L3 cache, so the weights stream from
 // memory), split between --threads threads as the backend splits a linear: the measurement
-// behind cpu::amx_min_rows.
+// behind cpu::amx_min_rows. It also prints, per type, the time the same threads take only to read
+// the matrices: the memory's floor under both kernels.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -137,6 +138,35 @@ int time_kernels(const std::vector<int64_t>& rows, int reps) {
 }
 
 
+// The floor under the streamed kernels: the same threads only reading the same matrices (a sum
+// of their 64-bit words), the median over `reps` passes of the milliseconds per matrix.
+double streamed_read_ms(ThreadPool& pool, const std::vector<uint8_t>& all, int64_t matrix_bytes, int64_t count,
+                        int reps) {
+  const int64_t words = matrix_bytes / 8, parts = 64;
+  std::vector<uint64_t> sink(static_cast<size_t>(parts));
+  std::vector<double> times;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = now_ms();
+    for (int64_t i = 0; i < count; ++i) {
+      const uint8_t* base = all.data() + i * matrix_bytes;
+      pool.parallel_for(static_cast<size_t>(parts), [&](int, size_t b, size_t e) {
+        for (size_t p = b; p < e; ++p) {
+          uint64_t acc = 0;
+          for (int64_t w = words * static_cast<int64_t>(p) / parts; w < words * static_cast<int64_t>(p + 1) / parts; ++w) {
+            uint64_t v;
+            std::memcpy(&v, base + 8 * w, 8);
+            acc += v;
+          }
+          sink[p] += acc;
+        }
+      });
+    }
+    times.push_back((now_ms() - t0) / static_cast<double>(count));
+  }
+  if (std::find(sink.begin(), sink.end(), uint64_t{42}) != sink.end()) std::printf(" ");  // keeps the sums live
+  return median(times);
+}
+
 // The interleaved kernels over enough distinct matrices that every weight comes from memory,
 // each matrix's groups split between the pool's threads; the median over `reps` passes of the
 // milliseconds per matrix.
@@ -159,6 +189,10 @@ int time_streamed_kernels(const std::vector<int64_t>& rows, int reps, int thread
     const int64_t count = std::max<int64_t>(2, int64_t{1500000000} / static_cast<int64_t>(one.size()));
     std::vector<uint8_t> all(one.size() * count);
     for (int64_t i = 0; i < count; ++i) std::copy(one.begin(), one.end(), all.begin() + i * one.size());
+    const double read_ms = streamed_read_ms(pool, all, static_cast<int64_t>(one.size()), count, reps);
+    std::printf("# %s: reading each matrix alone (%.1f MB) takes %.3f ms, %.1f GB/s: the floor under both kernels\n",
+                dtype_name(t), static_cast<double>(one.size()) / 1e6, read_ms,
+                static_cast<double>(one.size()) / read_ms / 1e6);
     for (int64_t m : rows) {
       const auto x = random_vec(m * k, 5);
       std::vector<int8_t> qs(m * k);
