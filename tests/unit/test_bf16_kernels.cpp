@@ -32,21 +32,8 @@ constexpr double kTolerance = 1e-5;
 float rounded(float v) { return bf16_to_f32(f32_to_bf16(v)); }
 
 // Sets MASKKV_CPU_BF16 for one scope.
-class ScopedEnv {
- public:
-  explicit ScopedEnv(const char* value) {
-    if (const char* old = std::getenv("MASKKV_CPU_BF16")) old_ = old, had_ = true;
-    if (value) setenv("MASKKV_CPU_BF16", value, 1);
-    else unsetenv("MASKKV_CPU_BF16");
-  }
-  ~ScopedEnv() {
-    if (had_) setenv("MASKKV_CPU_BF16", old_.c_str(), 1);
-    else unsetenv("MASKKV_CPU_BF16");
-  }
-
- private:
-  std::string old_;
-  bool had_ = false;
+struct Bf16Env : testutil::ScopedEnv {
+  explicit Bf16Env(const char* value) : ScopedEnv("MASKKV_CPU_BF16", value) {}
 };
 
 void check_linear(int64_t m, int64_t n, int64_t k, bool round, bool with_bias) {
@@ -142,11 +129,11 @@ TEST(Bf16Kernels, AttentionProductsMatchScalarReference) {
 
 TEST(Bf16Kernels, EnvironmentSelectsKernels) {
   {
-    ScopedEnv env("portable");
+    Bf16Env env("portable");
     EXPECT_EQ(cpu::bf16_kernels_from_env(), cpu::Bf16Kernels::portable);
   }
   {
-    ScopedEnv env("avx512");
+    Bf16Env env("avx512");
     try {
       cpu::bf16_kernels_from_env();
       FAIL() << "an unknown value was accepted";
@@ -157,7 +144,7 @@ TEST(Bf16Kernels, EnvironmentSelectsKernels) {
     EXPECT_THROW(make_cpu_backend(1), Error);
   }
   for (const char* value : {"accurate", "fast"}) {
-    ScopedEnv env(value);
+    Bf16Env env(value);
     if (cpu::has_avx512_bf16()) {
       EXPECT_STREQ(cpu::to_string(cpu::bf16_kernels_from_env()), value);
     } else {
@@ -169,7 +156,7 @@ TEST(Bf16Kernels, EnvironmentSelectsKernels) {
       }
     }
   }
-  ScopedEnv unset(nullptr);
+  Bf16Env unset(nullptr);
   EXPECT_EQ(cpu::bf16_kernels_from_env(),
             cpu::has_amx_bf16() ? cpu::Bf16Kernels::accurate : cpu::Bf16Kernels::portable);
 }
@@ -187,7 +174,7 @@ TEST(Bf16Kernels, BackendUsesTheSelectedKernels) {
   std::vector<float> y[3];
   const char* settings[] = {"portable", "accurate", "fast"};
   for (int i = 0; i < 3; ++i) {
-    ScopedEnv env(settings[i]);
+    Bf16Env env(settings[i]);
     auto be = make_cpu_backend(2);
     y[i].assign(m * n, NAN);
     be->linear(x.data(), m, view, nullptr, y[i].data());

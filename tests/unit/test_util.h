@@ -26,6 +26,26 @@ namespace fs = std::filesystem;
 
 inline std::string fixture(const std::string& rel) { return std::string(MASKKV_FIXTURES) + "/" + rel; }
 
+// Sets (or, for nullptr, unsets) one environment variable for a scope, restoring it after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+    if (value) setenv(name, value, 1);
+    else unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (had_) setenv(name_.c_str(), old_.c_str(), 1);
+    else unsetenv(name_.c_str());
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_, old_;
+  bool had_ = false;
+};
+
 // A fresh directory under the system temp dir, removed when the object dies.
 class TempDir {
  public:

@@ -64,17 +64,25 @@ bool amx_tiles_usable() {
 
 }  // namespace
 
+bool amx_allowed_by_env() {
+  const char* env = std::getenv("MASKKV_CPU_AMX");
+  if (!env || !*env || std::strcmp(env, "auto") == 0) return true;
+  if (std::strcmp(env, "off") == 0) return false;
+  fail(Code::invalid_argument, std::string("MASKKV_CPU_AMX='") + env + "' is not one of auto, off");
+}
+
 bool has_amx_bf16() {
   static const bool supported = has_avx512_bf16() && cpuid7_edx_has(1u << 22) && amx_tiles_usable();
-  return supported;
+  return supported && amx_allowed_by_env();
 }
 
 bool has_amx_int8() {
   static const bool supported = has_avx512_vnni() && cpuid7_edx_has(1u << 25) && amx_tiles_usable();
-  return supported;
+  return supported && amx_allowed_by_env();
 }
 
 Bf16Kernels bf16_kernels_from_env() {
+  amx_allowed_by_env();  // a wrong MASKKV_CPU_AMX fails the model load, not its first layer
   const char* env = std::getenv("MASKKV_CPU_BF16");
   if (!env || !*env) return has_amx_bf16() ? Bf16Kernels::accurate : Bf16Kernels::portable;
   for (Bf16Kernels k : {Bf16Kernels::portable, Bf16Kernels::accurate, Bf16Kernels::fast}) {

@@ -13,13 +13,21 @@ bool has_avx512_bf16();
 // registers (the quantized GEMM's VNNI kernels, quant_gemm.h).
 bool has_avx512_vnni();
 
-// True when, in addition, the CPU has AMX-TILE and AMX-BF16, the OS enables the tile state and
+// Whether the environment lets kernels use AMX: the variable MASKKV_CPU_AMX unset, empty or
+// `auto` lets them wherever the CPU has it; `off` keeps every CPU kernel off AMX, so that this
+// process computes as on a CPU with the same AVX-512 but no AMX (bf16 weights then default to
+// `portable`, `accurate` and `fast` use their AVX-512 kernels, quantized weights the AVX512-VNNI
+// kernel). Read on every check, as kernels are chosen call by call: set it before a model is
+// loaded. Throws Error(invalid_argument) for another value.
+bool amx_allowed_by_env();
+
+// True when, in addition, the CPU has AMX-TILE and AMX-BF16, the OS enables the tile state,
 // Linux granted this process the use of AMX tile data (arch_prctl ARCH_REQ_XCOMP_PERM, asked
-// once, on the first call).
+// once, on the first call) and amx_allowed_by_env() holds.
 bool has_amx_bf16();
 
-// True when the CPU has AVX512-VNNI (above), AMX-TILE and AMX-INT8, with the same OS support and
-// permission (the quantized GEMM's tile kernel, quant_gemm.h).
+// True when the CPU has AVX512-VNNI (above), AMX-TILE and AMX-INT8, with the same OS support,
+// permission and environment (the quantized GEMM's tile kernel, quant_gemm.h).
 bool has_amx_int8();
 
 // How linear layers with bf16 weights (and, in `fast`, attention) compute:
@@ -37,11 +45,12 @@ bool has_amx_int8();
 enum class Bf16Kernels { portable, accurate, fast };
 
 // The kernels selected by the environment variable MASKKV_CPU_BF16 (`portable`, `accurate` or
-// `fast`); unset or empty means `accurate` on a CPU with AMX-BF16 and `portable` elsewhere (on
-// CPUs without AMX the AVX-512 kernels are not reliably faster than OpenBLAS: on a Sapphire
+// `fast`); unset or empty means `accurate` where has_amx_bf16() holds and `portable` elsewhere
+// (on CPUs without AMX the AVX-512 kernels are not reliably faster than OpenBLAS: on a Sapphire
 // Rapids-class Xeon vdpbf16ps runs at half the f32 FMA rate).
-// Throws Error(invalid_argument) for another value and Error(unsupported) for `accurate` or
-// `fast` on a CPU without AVX512-BF16.
+// Throws Error(invalid_argument) for another value (of MASKKV_CPU_BF16 or MASKKV_CPU_AMX, both
+// checked here, when a CPU backend is made) and Error(unsupported) for `accurate` or `fast` on a
+// CPU without AVX512-BF16.
 Bf16Kernels bf16_kernels_from_env();
 
 const char* to_string(Bf16Kernels kernels);
