@@ -59,6 +59,13 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// A table cell: the median in milliseconds, or "-" for a kernel this CPU does not run.
+std::string median_cell(const std::vector<double>& v) {
+  char text[32] = "-";
+  if (!v.empty()) std::snprintf(text, sizeof(text), "%.3f", median(v));
+  return text;
+}
+
 struct Weights3 {
   std::vector<uint16_t> bf16;
   std::vector<uint8_t> q8, q4, q8x, q4x;  // plain, then interleaved by 16 rows
@@ -124,19 +131,13 @@ int time_kernels(const std::vector<int64_t>& rows, int reps) {
           times[2].push_back(now_ms() - t0);
         }
       }
-      auto cell = [](const std::vector<double>& v) {
-        char text[32] = "-";
-        if (!v.empty()) std::snprintf(text, sizeof(text), "%.3f", median(v));
-        return std::string(text);
-      };
-      std::printf("%-6s %4ld %12.12s %12.12s %12.12s\n", dtype_name(t), long(m), cell(times[0]).c_str(),
-                  cell(times[1]).c_str(), cell(times[2]).c_str());
+      std::printf("%-6s %4ld %12.12s %12.12s %12.12s\n", dtype_name(t), long(m), median_cell(times[0]).c_str(),
+                  median_cell(times[1]).c_str(), median_cell(times[2]).c_str());
       std::fflush(stdout);
     }
   }
   return 0;
 }
-
 
 // The floor under the streamed kernels: the same threads only reading the same matrices (a sum
 // of their 64-bit words), the median over `reps` passes of the milliseconds per matrix.
@@ -214,12 +215,8 @@ int time_streamed_kernels(const std::vector<int64_t>& rows, int reps, int thread
           }
           times[which].push_back((now_ms() - t0) / static_cast<double>(count));
         }
-      auto cell = [](const std::vector<double>& v) {
-        char text[32] = "-";
-        if (!v.empty()) std::snprintf(text, sizeof(text), "%.3f", median(v));
-        return std::string(text);
-      };
-      std::printf("%-6s %4ld %12.12s %12.12s\n", dtype_name(t), long(m), cell(times[0]).c_str(), cell(times[1]).c_str());
+      std::printf("%-6s %4ld %12.12s %12.12s\n", dtype_name(t), long(m), median_cell(times[0]).c_str(),
+                  median_cell(times[1]).c_str());
       std::fflush(stdout);
     }
   }

@@ -136,13 +136,28 @@ inline __m512 weight_scales(const uint8_t* tile) {
   return T == DType::q4_0_x16 ? _mm512_mul_ps(dw, _mm512_set1_ps(1.0f / 16.0f)) : dw;
 }
 
-// acc[r] += dot[r] * d_x[r] * d_w over the R rows of one block's products (dw: weight_scales).
+// acc + dot * d_x * d_w for one activation row's sixteen integer products (dw: weight_scales).
+inline __m512 scaled_row(const int32_t* dot, float dx, __m512 dw, __m512 acc) {
+  const __m512 p = _mm512_cvtepi32_ps(_mm512_load_si512(dot));
+  return _mm512_fmadd_ps(_mm512_mul_ps(p, _mm512_set1_ps(dx)), dw, acc);
+}
+
+// acc[r] += dot[r] * d_x[r] * d_w over the R rows of one block's products.
 template <int R>
 inline void scale_block(const int32_t* dot, __m512 dw, const float* dx, __m512 (&acc)[R]) {
 #pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-    const __m512 p = _mm512_cvtepi32_ps(_mm512_load_si512(dot + 16 * r));
-    acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(p, _mm512_set1_ps(dx[r])), dw, acc[r]);
+  for (int r = 0; r < R; ++r) acc[r] = scaled_row(dot + 16 * r, dx[r], dw, acc[r]);
+}
+
+// Prefetches the weight tiles `count` tiles past tile b: into L1 from kPrefetchL1Tiles ahead,
+// into L2 from kPrefetchL2Tiles ahead.
+template <DType T>
+inline void prefetch_ahead(const uint8_t* group, int64_t b, int64_t count) {
+  for (int64_t off = 0; off < count * kInterleavedTileBytes<T>; off += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(group + (b + kPrefetchL1Tiles) * kInterleavedTileBytes<T> + off),
+                 _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(group + (b + kPrefetchL2Tiles) * kInterleavedTileBytes<T> + off),
+                 _MM_HINT_T1);
   }
 }
 
@@ -169,10 +184,7 @@ void group_rows(const int8_t* xq, const float* xd, int64_t nb, const uint8_t* gr
   }
   for (int64_t s = 0; s < steps; ++s) {
     const int64_t b = 2 * s;
-    for (int64_t off = 0; off < 2 * tile_bytes; off += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(tile_of(b + kPrefetchL1Tiles) + off), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(tile_of(b + kPrefetchL2Tiles) + off), _MM_HINT_T1);
-    }
+    prefetch_ahead<T>(group, b, 2);
     uint8_t(&w)[2][kWeightBytes] = weights[s % kSignedRing];
     MASKKV_TILE_LOAD(0, xq + b * kActivationBytes, kQuantBlock);
     MASKKV_TILE_LOAD(1, xq + (b + 1) * kActivationBytes, kQuantBlock);
@@ -236,10 +248,7 @@ void joint_rows(int bottom, const int8_t* xq, const float* xd, int64_t nb, const
     signed_tile<T>(tile_of(b) + kInterleavedScaleBytes, weights[b % kSignedRing]);
   for (int64_t b = 0; b <= nb; ++b) {
     if (b < nb) {
-      for (int64_t off = 0; off < tile_bytes; off += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(tile_of(b + kPrefetchL1Tiles) + off), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(tile_of(b + kPrefetchL2Tiles) + off), _MM_HINT_T1);
-      }
+      prefetch_ahead<T>(group, b, 1);
       MASKKV_TILE_LOAD(0, xq + b * kActivationBytes, kQuantBlock);
       MASKKV_TILE_LOAD(1, xq_bottom + b * kActivationBytes, kQuantBlock);
       MASKKV_TILE_LOAD(2, weights[b % kSignedRing], 64);
@@ -257,11 +266,8 @@ void joint_rows(int bottom, const int8_t* xq, const float* xd, int64_t nb, const
       const __m512 dw = weight_scales<T>(tile_of(c));
       scale_block<kTileRows>(dot[c & 1][0], dw, xd + c * kTileRows, acc);
       const float* dx = xd_bottom + c * kTileRows;
-      for (int r = 0; r < bottom; ++r) {
-        const __m512 p = _mm512_cvtepi32_ps(_mm512_load_si512(dot[c & 1][1] + 16 * r));
-        _mm512_store_ps(acc_bottom[r],
-                        _mm512_fmadd_ps(_mm512_mul_ps(p, _mm512_set1_ps(dx[r])), dw, _mm512_load_ps(acc_bottom[r])));
-      }
+      for (int r = 0; r < bottom; ++r)
+        _mm512_store_ps(acc_bottom[r], scaled_row(dot[c & 1][1] + 16 * r, dx[r], dw, _mm512_load_ps(acc_bottom[r])));
     }
   }
 #pragma GCC unroll 16
